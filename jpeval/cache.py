@@ -34,7 +34,10 @@ class RequestCache:
             self._db = self._open()
         except sqlite3.DatabaseError as e:
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            print(f"jpeval: request cache {path} is unreadable ({e}); moved to {aside}, rebuilding", file=sys.stderr)
+            print(
+                f"jpeval: request cache {path} is unreadable ({e}); moved to {aside}, rebuilding",
+                file=sys.stderr,
+            )
             path.rename(aside)
             self._db = self._open()
 
@@ -70,7 +73,9 @@ class RequestCache:
             self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", rows)
 
     def count(self) -> int:
-        row = self._db.execute("SELECT count(*) FROM results WHERE fingerprint=?", [self.fingerprint]).fetchone()
+        row = self._db.execute(
+            "SELECT count(*) FROM results WHERE fingerprint=?", [self.fingerprint]
+        ).fetchone()
         return int(row[0])
 
     def close(self) -> None:

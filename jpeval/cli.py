@@ -25,22 +25,42 @@ def _positive(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from jpeval import __version__
 
-    p = argparse.ArgumentParser(prog="jpeval", description="Japanese-language LLM evaluation harness.")
+    p = argparse.ArgumentParser(
+        prog="jpeval", description="Japanese-language LLM evaluation harness."
+    )
     p.add_argument("--version", action="version", version=f"jpeval {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="evaluate a model on tasks or a suite")
-    r.add_argument("--model", required=True, help="name in configs/models, hf:PATH_OR_ID, vllm:ID, openai:MODEL@URL")
+    r.add_argument(
+        "--model",
+        required=True,
+        help="name in configs/models, hf:PATH_OR_ID, vllm:ID, openai:MODEL@URL",
+    )
     which = r.add_mutually_exclusive_group()
-    which.add_argument("--tasks", type=_csv, default=[], help="comma-separated task names or globs (keigo.*)")
+    which.add_argument(
+        "--tasks", type=_csv, default=[], help="comma-separated task names or globs (keigo.*)"
+    )
     which.add_argument("--suite", help="suite name in configs/suites (default: quick)")
-    r.add_argument("--include-path", type=Path, action="append", default=[], help="extra task folder (repeatable)")
+    r.add_argument(
+        "--include-path",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra task folder (repeatable)",
+    )
     r.add_argument("--limit", type=_positive, help="first N items of each task")
     r.add_argument("--batch-size", type=_positive, default=16)
-    r.add_argument("--output", type=Path, default=Path("results"), help="results folder (default: results)")
-    r.add_argument("--seed", type=int, default=1234, help="seed for bootstrap intervals and the backend")
+    r.add_argument(
+        "--output", type=Path, default=Path("results"), help="results folder (default: results)"
+    )
+    r.add_argument(
+        "--seed", type=int, default=1234, help="seed for bootstrap intervals and the backend"
+    )
     r.add_argument("--device", help="torch device for the hf backend (default: cuda if available)")
-    r.add_argument("--no-cache", action="store_true", help="ignore and do not fill the request cache")
+    r.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not fill the request cache"
+    )
 
     t = sub.add_parser("tasks", help="list the available tasks")
     t.add_argument("--include-path", type=Path, action="append", default=[])
@@ -50,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("new-task", help="write a working task skeleton")
     n.add_argument("name", help="dotted name, e.g. keigo.my_task")
-    n.add_argument("--dir", type=Path, default=None, help="parent folder (default: tasks/<category>)")
+    n.add_argument(
+        "--dir", type=Path, default=None, help="parent folder (default: tasks/<category>)"
+    )
 
     m = sub.add_parser("prepare-model", help="build the local copy a model entry needs (once)")
     m.add_argument("model", help="name in configs/models")
@@ -80,8 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from jpeval.report import print_tasks
     from jpeval.registry import discover_tasks
+    from jpeval.report import print_tasks
     from jpeval.task import Task
 
     found = discover_tasks(args.include_path)
@@ -95,9 +117,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     folders: list[Path] = []
     for p in args.paths:
-        folders += [p] if (p / "task.yaml").is_file() else sorted(q.parent for q in p.rglob("task.yaml"))
+        folders += (
+            [p] if (p / "task.yaml").is_file() else sorted(q.parent for q in p.rglob("task.yaml"))
+        )
     if not folders:
-        print(f"jpeval: no task.yaml found under {', '.join(map(str, args.paths))}", file=sys.stderr)
+        print(
+            f"jpeval: no task.yaml found under {', '.join(map(str, args.paths))}", file=sys.stderr
+        )
         return 1
     failed = 0
     for folder in folders:
@@ -107,7 +133,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             failed += 1
             print(f"FAIL {folder}\n{e}", file=sys.stderr)
             continue
-        print(f"ok   {folder}  {task.name} v{task.spec.version}: {len(task.items)} items, {len(task.shots)} few-shot")
+        print(
+            f"ok   {folder}  {task.name} v{task.spec.version}: "
+            f"{len(task.items)} items, {len(task.shots)} few-shot"
+        )
     return 1 if failed else 0
 
 
@@ -115,7 +144,9 @@ def cmd_new_task(args: argparse.Namespace) -> int:
     from jpeval.scaffold import new_task
 
     folder = new_task(args.name, args.dir)
-    print(f"wrote {folder}: edit task.yaml and the JSONL files, then run `jpeval validate {folder}`")
+    print(
+        f"wrote {folder}: edit task.yaml and the JSONL files, then run `jpeval validate {folder}`"
+    )
     return 0
 
 

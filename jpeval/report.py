@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,18 +13,33 @@ from jpeval.results import RunResult
 from jpeval.task import Task
 
 
+def _console() -> Console:
+    """The terminal's width on a terminal; wide enough for whole task names in logs and pipes."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def print_run(result: RunResult, path: Path, console: Console | None = None) -> None:
-    console = console or Console()
-    table = Table(title=f"{result.model.display_name} ({result.model.backend})", title_justify="left")
+    console = console or _console()
+    table = Table(
+        title=f"{result.model.display_name} ({result.model.backend})", title_justify="left"
+    )
     for col in ("task", "version", "metric", "score", "± stderr", "95% CI", "n"):
         table.add_column(col, justify="right" if col not in ("task", "metric") else "left")
     for ts in result.tasks.values():
         lo, hi = ts.ci95
         table.add_row(
-            ts.name, f"v{ts.version}", ts.metric, f"{ts.score:.3f}", f"{ts.stderr:.3f}", f"{lo:.3f}–{hi:.3f}", str(ts.n)
+            ts.name,
+            f"v{ts.version}",
+            ts.metric,
+            f"{ts.score:.3f}",
+            f"{ts.stderr:.3f}",
+            f"{lo:.3f}–{hi:.3f}",
+            str(ts.n),
         )
     for name, cat in sorted(result.categories.items()):
-        table.add_row(f"[bold]{name}[/bold] (mean)", "", "", f"[bold]{cat.score:.3f}[/bold]", "", "", "")
+        table.add_row(
+            f"[bold]{name}[/bold] (mean)", "", "", f"[bold]{cat.score:.3f}[/bold]", "", "", ""
+        )
     console.print(table)
     r = result.requests
     console.print(
@@ -34,10 +50,17 @@ def print_run(result: RunResult, path: Path, console: Console | None = None) -> 
 
 
 def print_tasks(tasks: Sequence[Task], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     table = Table()
     for col in ("task", "version", "kind", "items", "few-shot", "description"):
         table.add_column(col)
     for t in tasks:
-        table.add_row(t.name, f"v{t.spec.version}", t.spec.kind, str(len(t.items)), str(len(t.shots)), t.spec.description)
+        table.add_row(
+            t.name,
+            f"v{t.spec.version}",
+            t.spec.kind,
+            str(len(t.items)),
+            str(len(t.shots)),
+            t.spec.description,
+        )
     console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,13 @@ def prompt_to_json(prompt: Prompt) -> str | list[dict[str, str]]:
 
 def request_key(req: Request) -> str:
     """A stable content hash of a request: identical requests share one key (dedupe + cache)."""
+    body: dict[str, Any]
     if isinstance(req, Loglikelihood):
-        body = {"kind": "loglikelihood", "context": prompt_to_json(req.context), "continuation": req.continuation}
+        body = {
+            "kind": "loglikelihood",
+            "context": prompt_to_json(req.context),
+            "continuation": req.continuation,
+        }
     else:
         body = {
             "kind": "generate",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_run(out_dir: Path, result: RunResult, samples: dict[str, Iterable[Sample]]) -> Path:
+def write_run(out_dir: Path, result: RunResult, samples: Mapping[str, Iterable[Sample]]) -> Path:
     """Write samples, then the results file; never overwrite another run's files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     final_samples = out_dir / result.run_id

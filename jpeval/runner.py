@@ -45,7 +45,17 @@ from jpeval.stats import bootstrap_ci, mean_stderr
 from jpeval.task import Item, Task
 from jpeval.text.normalize import NORMALIZER_VERSION
 
-LIBRARIES = ("torch", "transformers", "tokenizers", "accelerate", "vllm", "pydantic", "jinja2", "numpy", "fugashi")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "accelerate",
+    "vllm",
+    "pydantic",
+    "jinja2",
+    "numpy",
+    "fugashi",
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,10 @@ class RunConfig:
 def load_suite(name: str) -> SuiteSpec:
     suites = {p.stem: p for p in (configs_dir() / "suites").glob("*.yaml")}
     if name not in suites:
-        raise JpevalError(f"unknown suite {name!r}.{did_you_mean(name, suites)} Known: {', '.join(sorted(suites))}.")
+        raise JpevalError(
+            f"unknown suite {name!r}.{did_you_mean(name, suites)} "
+            f"Known: {', '.join(sorted(suites))}."
+        )
     return load_spec(suites[name], SuiteSpec)
 
 
@@ -79,7 +92,9 @@ def select_tasks(patterns: Sequence[str], include: Sequence[Path] = ()) -> list[
     for pat in patterns:
         hits = sorted(n for n in known if fnmatch.fnmatchcase(n, pat))
         if not hits:
-            raise JpevalError(f"no task matches {pat!r}.{did_you_mean(pat, known)} See `jpeval tasks`.")
+            raise JpevalError(
+                f"no task matches {pat!r}.{did_you_mean(pat, known)} See `jpeval tasks`."
+            )
         chosen += [h for h in hits if h not in chosen]
     return [Task.load(known[name]) for name in chosen]
 
@@ -105,7 +120,9 @@ class Plan:
 def use_chat(task: Task, backend: Backend) -> bool:
     policy = task.spec.chat
     if policy == "always" and not backend.has_chat_template:
-        raise JpevalError(f"task {task.name} needs a chat template (chat: always), and this model has none")
+        raise JpevalError(
+            f"task {task.name} needs a chat template (chat: always), and this model has none"
+        )
     return policy == "always" or (policy == "auto" and backend.has_chat_template)
 
 
@@ -154,7 +171,9 @@ def _encode(result: LoglikelihoodResult | str) -> dict[str, Any]:
 def _decode(value: dict[str, Any]) -> LoglikelihoodResult | str:
     if "text" in value:
         return str(value["text"])
-    return LoglikelihoodResult(float(value["logprob"]), bool(value["is_greedy"]), int(value["n_tokens"]))
+    return LoglikelihoodResult(
+        float(value["logprob"]), bool(value["is_greedy"]), int(value["n_tokens"])
+    )
 
 
 def execute(
@@ -171,14 +190,18 @@ def execute(
         ("loglikelihood", backend.loglikelihood),
         ("generate", backend.generate),
     ]
-    with tqdm(total=len(todo), unit="req", desc="requests", disable=None, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(todo), unit="req", desc="requests", disable=None, dynamic_ncols=True
+    ) as bar:
         for kind, method in kinds:
             want = Loglikelihood if kind == "loglikelihood" else Generate
             keys = [k for k in todo if isinstance(unique[k], want)]
             for chunk in _chunks(keys, unique, backend.chunk_size):
                 results = method([unique[k] for k in chunk])
                 if len(results) != len(chunk):
-                    raise RuntimeError(f"backend returned {len(results)} results for {len(chunk)} requests")
+                    raise RuntimeError(
+                        f"backend returned {len(results)} results for {len(chunk)} requests"
+                    )
                 fresh = dict(zip(chunk, results, strict=True))
                 if cache:
                     cache.put_many({k: _encode(v) for k, v in fresh.items()})
@@ -199,7 +222,11 @@ def score(plan: Plan, outputs: dict[str, LoglikelihoodResult | str]) -> dict[str
 
 
 def summarise(
-    tasks: Sequence[Task], samples: dict[str, list[Sample]], chat: dict[str, bool], seed: int, run_id: str
+    tasks: Sequence[Task],
+    samples: dict[str, list[Sample]],
+    chat: dict[str, bool],
+    seed: int,
+    run_id: str,
 ) -> tuple[dict[str, TaskScore], dict[str, CategoryScore]]:
     scores: dict[str, TaskScore] = {}
     for task in tasks:
@@ -242,7 +269,9 @@ def _git(*args: str) -> str | None:
     if not (root / ".git").exists():
         return None
     try:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -270,11 +299,15 @@ def _libraries() -> dict[str, str]:
 
 
 def make_backend(spec: ModelSpec, cfg: RunConfig) -> Backend:
-    opts = BackendOptions(batch_size=cfg.batch_size, seed=cfg.seed, device=cfg.device, model_path=model_path(spec))
+    opts = BackendOptions(
+        batch_size=cfg.batch_size, seed=cfg.seed, device=cfg.device, model_path=model_path(spec)
+    )
     return BACKENDS.get(spec.backend)(spec, opts)
 
 
-def run(cfg: RunConfig, backend: Backend | None = None) -> tuple[Path, RunResult, dict[str, list[Sample]]]:
+def run(
+    cfg: RunConfig, backend: Backend | None = None
+) -> tuple[Path, RunResult, dict[str, list[Sample]]]:
     """Evaluate one model on the chosen tasks and write the results; return the results path."""
     started, t0 = utc_now(), time.perf_counter()
     timings: dict[str, float] = {}
@@ -324,12 +357,17 @@ def run(cfg: RunConfig, backend: Backend | None = None) -> tuple[Path, RunResult
         tasks=task_scores,
         categories=categories,
         requests=Requests(
-            total=plan.total, unique=len(plan.unique), cached=n_cached, computed=len(plan.unique) - n_cached
+            total=plan.total,
+            unique=len(plan.unique),
+            cached=n_cached,
+            computed=len(plan.unique) - n_cached,
         ),
         provenance=Provenance(
             jpeval_version=jpeval.__version__,
             git_commit=_git("rev-parse", "HEAD"),
-            git_dirty=None if _git("rev-parse", "HEAD") is None else bool(_git("status", "--porcelain")),
+            git_dirty=None
+            if _git("rev-parse", "HEAD") is None
+            else bool(_git("status", "--porcelain")),
             command=list(sys.argv),
             python=platform.python_version(),
             platform=platform.platform(),

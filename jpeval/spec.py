@@ -72,7 +72,9 @@ class TaskSpec(_Spec):
     @model_validator(mode="after")
     def _check_kind(self) -> TaskSpec:
         if self.kind == "multiple_choice" and not self.choices:
-            raise ValueError("multiple_choice tasks need 'choices' (the item field with the options)")
+            raise ValueError(
+                "multiple_choice tasks need 'choices' (the item field with the options)"
+            )
         if self.kind == "generate" and self.choices:
             raise ValueError("'choices' is only for multiple_choice tasks")
         if not self.name.startswith(self.category + "."):

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from jpeval.errors import Problem, ValidationError
 from jpeval.metrics import METRICS, ChoiceOutcome, Metric, TextOutcome, argmax
@@ -69,7 +70,9 @@ def read_jsonl(path: Path) -> tuple[list[tuple[int, Any]], list[Problem]]:
         try:
             rows.append((lineno, json.loads(line)))
         except json.JSONDecodeError as e:
-            problems.append(Problem(str(path), f"not valid JSON: {e.msg} (column {e.colno})", lineno))
+            problems.append(
+                Problem(str(path), f"not valid JSON: {e.msg} (column {e.colno})", lineno)
+            )
     if not rows and not problems:
         problems.append(Problem(str(path), "no items: the file is empty"))
     return rows, problems
@@ -106,7 +109,13 @@ class Task:
     def prompt_sha256(self) -> str:
         """Hash of everything that shapes the prompt text (template, few-shot, delimiters)."""
         s = self.spec
-        shape = [s.prompt, s.fewshot_delimiter, s.target_delimiter, [i.id for i in self.shots], s.chat]
+        shape = [
+            s.prompt,
+            s.fewshot_delimiter,
+            s.target_delimiter,
+            [i.id for i in self.shots],
+            s.chat,
+        ]
         return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
 
     # ---- loading -------------------------------------------------------------------------
@@ -127,11 +136,35 @@ class Task:
             ) from None
         for m in spec.metric_names:
             if m not in METRICS:
-                problems.append(Problem(str(spec_path), f"unknown metric {m!r}", key_lines.get("metrics"), "metrics"))
+                problems.append(
+                    Problem(
+                        str(spec_path), f"unknown metric {m!r}", key_lines.get("metrics"), "metrics"
+                    )
+                )
             elif METRICS.get(m).kind != spec.kind:
                 problems.append(
-                    Problem(str(spec_path), f"metric {m!r} is for {METRICS.get(m).kind} tasks", key_lines.get("metrics"), "metrics")
+                    Problem(
+                        str(spec_path),
+                        f"metric {m!r} is for {METRICS.get(m).kind} tasks",
+                        key_lines.get("metrics"),
+                        "metrics",
+                    )
                 )
+        for fld, rel in (
+            ("data", spec.data),
+            ("fewshot.from", spec.fewshot.from_ if spec.fewshot else None),
+        ):
+            if rel is not None and not (folder / rel).resolve().is_relative_to(folder.resolve()):
+                problems.append(
+                    Problem(
+                        str(spec_path),
+                        f"{rel!r} must be a file inside the task folder",
+                        key_lines.get(fld.split(".")[0]),
+                        fld,
+                    )
+                )
+        if problems:
+            raise ValidationError(problems)
         digest = hashlib.sha256()
         items = _load_items(folder / spec.data, spec, template, problems, digest)
         shots: list[Item] = []
@@ -141,13 +174,19 @@ class Task:
             for it in pool:
                 if it.id in test_ids:
                     problems.append(
-                        Problem(str(folder / spec.fewshot.from_), f"id {it.id!r} is also a test item", it.line, "id")
+                        Problem(
+                            str(folder / spec.fewshot.from_),
+                            f"id {it.id!r} is also a test item",
+                            it.line,
+                            "id",
+                        )
                     )
-            if spec.fewshot.n > len(pool) and pool:
+            if spec.fewshot.n > len(pool):
                 problems.append(
                     Problem(
                         str(spec_path),
-                        f"asks for {spec.fewshot.n} examples but {spec.fewshot.from_} has {len(pool)}",
+                        f"asks for {spec.fewshot.n} examples "
+                        f"but {spec.fewshot.from_} has {len(pool)}",
                         key_lines.get("fewshot"),
                         "fewshot.n",
                     )
@@ -174,10 +213,14 @@ class Task:
         if chat:
             msgs: list[Message] = []
             for shot in self.shots:
-                msgs += [Message("user", self.render(shot)), Message("assistant", self.gold_text(shot))]
+                msgs += [
+                    Message("user", self.render(shot)),
+                    Message("assistant", self.gold_text(shot)),
+                ]
             return (*msgs, Message("user", self.render(item)))
         shots = "".join(
-            self.render(x) + s.target_delimiter + self.gold_text(x) + s.fewshot_delimiter for x in self.shots
+            self.render(x) + s.target_delimiter + self.gold_text(x) + s.fewshot_delimiter
+            for x in self.shots
         )
         return shots + self.render(item)
 
@@ -201,17 +244,29 @@ class Task:
             mc = ChoiceOutcome([r.logprob for r in results], choices, gold)
             pred = argmax(mc.logprobs)
             return Sample(
-                task=self.name, id=item.id, prompt=prompt, choices=choices,
-                loglikelihoods=list(mc.logprobs), is_greedy=[r.is_greedy for r in results],
-                pred_index=pred, gold_index=gold, prediction=choices[pred], gold=choices[gold],
+                task=self.name,
+                id=item.id,
+                prompt=prompt,
+                choices=choices,
+                loglikelihoods=list(mc.logprobs),
+                is_greedy=[r.is_greedy for r in results],
+                pred_index=pred,
+                gold_index=gold,
+                prediction=choices[pred],
+                gold=choices[gold],
                 scores={m.name: m.score(mc) for m in self.metrics},  # type: ignore[arg-type]
             )
         generation = str(outputs[0])
         refs = self._references(item)
         text = TextOutcome(generation, refs)
         return Sample(
-            task=self.name, id=item.id, prompt=prompt, generation=generation,
-            prediction=normalize(generation), gold=refs[0], references=refs,
+            task=self.name,
+            id=item.id,
+            prompt=prompt,
+            generation=generation,
+            prediction=normalize(generation),
+            gold=refs[0],
+            references=refs,
             scores={m.name: m.score(text) for m in self.metrics},  # type: ignore[arg-type]
         )
 
@@ -247,7 +302,14 @@ def _load_items(
             continue
         item_id = obj["id"]
         if item_id in seen:
-            problems.append(Problem(str(path), f"duplicate id {item_id!r} (first on line {seen[item_id]})", line, "id"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"duplicate id {item_id!r} (first on line {seen[item_id]})",
+                    line,
+                    "id",
+                )
+            )
             continue
         seen[item_id] = line
         items.append(Item(item_id, line, obj))
@@ -260,7 +322,9 @@ def _read_and_hash(path: Path, digest: Any) -> tuple[list[tuple[int, Any]], list
     return read_jsonl(path)
 
 
-def _check_item(obj: Any, spec: TaskSpec, template: jinja2.Template) -> Iterator[tuple[str | None, str]]:
+def _check_item(
+    obj: Any, spec: TaskSpec, template: jinja2.Template
+) -> Iterator[tuple[str | None, str]]:
     """Yield (field, message) for every problem of one item."""
     if not isinstance(obj, dict):
         yield None, f"expected a JSON object, got {type(obj).__name__}"
@@ -273,15 +337,21 @@ def _check_item(obj: Any, spec: TaskSpec, template: jinja2.Template) -> Iterator
     ans = obj.get(ans_field)
     if spec.kind == "multiple_choice":
         assert spec.choices is not None
-        choices = obj.get(spec.choices)
+        choices: Any = obj.get(spec.choices)
         if not _is_str_list(choices, 2):
             yield spec.choices, "expected a list of at least 2 non-empty strings"
         elif len(set(choices)) != len(choices):
             yield spec.choices, "options must be distinct"
         elif not isinstance(ans, int) or isinstance(ans, bool):
-            yield ans_field, f"expected the index of the correct option (an integer), got {ans!r:.40}"
+            yield (
+                ans_field,
+                f"expected the index of the correct option (an integer), got {ans!r:.40}",
+            )
         elif not 0 <= ans < len(choices):
-            yield ans_field, f"index {ans} is out of range for {len(choices)} options (0..{len(choices) - 1})"
+            yield (
+                ans_field,
+                f"index {ans} is out of range for {len(choices)} options (0..{len(choices) - 1})",
+            )
     elif not (isinstance(ans, str) and ans) and not _is_str_list(ans, 1):
         yield ans_field, "expected a reference answer (a non-empty string or a list of them)"
     try:

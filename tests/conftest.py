@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from jpeval.paths import cache_dir
 from tests.tiny_model import CHAT_TEMPLATE, build_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
+USER_CACHE = cache_dir()  # before the per-test override below: shared with `make eval`
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Prepared models go to the shared cache only in the default-model tests."""
     if "JPEVAL_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("JPEVAL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "jpeval-cache"))
@@ -32,12 +36,18 @@ def tiny_chat_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
 def make_task(
-    root: Path, name: str, rows: list[dict[str, object]], dev: list[dict[str, object]] | None = None, **spec: object
+    root: Path,
+    name: str,
+    rows: list[dict[str, object]],
+    dev: list[dict[str, object]] | None = None,
+    **spec: object,
 ) -> Path:
     """Write a task folder under ``root`` from a few fields; returns the folder."""
     import yaml
@@ -61,31 +71,64 @@ def make_task(
         write_jsonl(folder / "dev.jsonl", dev)
         body["fewshot"] = {"n": min(2, len(dev)), "from": "dev.jsonl", "seed": 7}
     body.update(spec)
-    (folder / "task.yaml").write_text(yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (folder / "task.yaml").write_text(
+        yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     write_jsonl(folder / "test.jsonl", rows)
     return folder
 
 
 def mc_rows(n: int, prefix: str = "q") -> list[dict[str, object]]:
-    stems = ["日本の首都は", "敬語で「言う」の尊敬語は", "令和元年は西暦", "節分にまくものは", "富士山の高さは"]
-    options = [["東京", "大阪", "京都", "名古屋"], ["おっしゃる", "申す", "申し上げる", "言われる"],
-               ["2019年", "1989年", "2000年", "2020年"], ["豆", "米", "塩", "花びら"], ["3776メートル", "2000メートル", "1000メートル", "5000メートル"]]
+    stems = [
+        "日本の首都は",
+        "敬語で「言う」の尊敬語は",
+        "令和元年は西暦",
+        "節分にまくものは",
+        "富士山の高さは",
+    ]
+    options = [
+        ["東京", "大阪", "京都", "名古屋"],
+        ["おっしゃる", "申す", "申し上げる", "言われる"],
+        ["2019年", "1989年", "2000年", "2020年"],
+        ["豆", "米", "塩", "花びら"],
+        ["3776メートル", "2000メートル", "1000メートル", "5000メートル"],
+    ]
     rows = []
     for i in range(n):
         k = i % len(stems)
-        rows.append({"id": f"{prefix}-{i:04d}", "question": f"{stems[k]}（{i}）", "choices": options[k][: 2 + i % 3],
-                     "answer": i % 2, "rationale": "テスト用の項目。"})
+        rows.append(
+            {
+                "id": f"{prefix}-{i:04d}",
+                "question": f"{stems[k]}（{i}）",
+                "choices": options[k][: 2 + i % 3],
+                "answer": i % 2,
+                "rationale": "テスト用の項目。",
+            }
+        )
     return rows
 
 
 def gen_rows(n: int, prefix: str = "g") -> list[dict[str, object]]:
-    return [{"id": f"{prefix}-{i:04d}", "question": f"令和{i % 9 + 1}年は西暦何年ですか。",
-             "answer": [f"{2018 + i % 9 + 1}年", str(2018 + i % 9 + 1)], "rationale": "令和元年は2019年。"} for i in range(n)]
+    return [
+        {
+            "id": f"{prefix}-{i:04d}",
+            "question": f"（{i}）令和{i % 9 + 1}年は西暦何年ですか。",
+            "answer": [f"{2018 + i % 9 + 1}年", str(2018 + i % 9 + 1)],
+            "rationale": "令和元年は2019年。",
+        }
+        for i in range(n)
+    ]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("jpeval", path=str(Path(sys.executable).parent)) or "jpeval"
-    proc = subprocess.run([exe, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT)
+    proc = subprocess.run(
+        [exe, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"jpeval {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"jpeval {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc

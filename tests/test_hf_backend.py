@@ -78,7 +78,9 @@ def test_is_greedy_agrees_with_argmax(tiny_model: Path) -> None:
             with torch.no_grad():
                 top = int(reference(torch.tensor([ids])).logits[0, -1].argmax())
             text = backend.tokenizer.decode([top])
-            if "\ufffd" not in text and backend.encode_pair(Loglikelihood(line[:k], text))[1] == [top]:
+            if "\ufffd" not in text and backend.encode_pair(Loglikelihood(line[:k], text))[1] == [
+                top
+            ]:
                 reqs += [Loglikelihood(line[:k], text), Loglikelihood(line[:k], text + "東京")]
     reqs += _requests()
     got = backend.loglikelihood(reqs)
@@ -87,7 +89,9 @@ def test_is_greedy_agrees_with_argmax(tiny_model: Path) -> None:
         ctx, cont = backend.encode_pair(req)
         with torch.no_grad():
             logits = reference(torch.tensor([ctx + cont])).logits[0]
-        expected.append(all(int(logits[len(ctx) - 1 + j].argmax()) == t for j, t in enumerate(cont)))
+        expected.append(
+            all(int(logits[len(ctx) - 1 + j].argmax()) == t for j, t in enumerate(cont))
+        )
     assert [r.is_greedy for r in got] == expected
     assert any(expected) and not all(expected)
 
@@ -106,14 +110,20 @@ def test_greedy_generation_matches_model_generate(tiny_model: Path, batch_size: 
     backend = HFBackend(str(tiny_model), batch_size=batch_size)
     tok = AutoTokenizer.from_pretrained(tiny_model)
     model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
-    reqs = [Generate(p, max_tokens=12, stop=("。",)) for p in PROMPTS] + [Generate(PROMPTS[0], max_tokens=5)]
+    reqs = [Generate(p, max_tokens=12, stop=("。",)) for p in PROMPTS] + [
+        Generate(PROMPTS[0], max_tokens=5)
+    ]
     got = backend.generate(reqs)
     for req, text in zip(reqs, got, strict=True):
         assert isinstance(req.prompt, str)
         ids = torch.tensor([tok(req.prompt).input_ids])
         with torch.no_grad():
-            out = model.generate(ids, max_new_tokens=req.max_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-        expected = cut_at_stop(tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True), req.stop)
+            out = model.generate(
+                ids, max_new_tokens=req.max_tokens, do_sample=False, pad_token_id=tok.pad_token_id
+            )
+        expected = cut_at_stop(
+            tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True), req.stop
+        )
         assert text == expected
 
 
@@ -138,4 +148,6 @@ def test_fingerprint_changes_with_weights(tmp_path: Path, tiny_model: Path) -> N
     model.save_pretrained(copy)
     b = HFBackend(str(copy)).fingerprint()
     assert a["revision"] != b["revision"]
-    assert {k: v for k, v in a.items() if k != "revision"} == {k: v for k, v in b.items() if k != "revision"}
+    assert {k: v for k, v in a.items() if k != "revision"} == {
+        k: v for k, v in b.items() if k != "revision"
+    }

@@ -39,7 +39,9 @@ def build_tiny_model(dest: Path, chat_template: str | None = None) -> Path:
     )
     tk.train_from_iterator(LINES * 3, trainer)
     tk.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 0)])
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
     if chat_template:
         tok.chat_template = chat_template
     torch.manual_seed(0)

@@ -79,7 +79,7 @@ class HFBackend:
             )
             self.model = AutoModelForCausalLM.from_pretrained(
                 model, revision=revision, dtype=self.dtype, trust_remote_code=trust_remote_code
-            ).to(self.device)
+            ).to(self.device)  # type: ignore[arg-type]
         except OSError as e:
             raise JpevalError(f"cannot load model {model!r} with transformers: {e}") from e
         self.model.eval()
@@ -127,7 +127,9 @@ class HFBackend:
         if isinstance(prompt, str):
             return prompt, True
         if not self.has_chat_template:
-            raise JpevalError(f"model {self.model_id!r} has no chat template; use a task with chat: never")
+            raise JpevalError(
+                f"model {self.model_id!r} has no chat template; use a task with chat: never"
+            )
         msgs = [{"role": m.role, "content": m.content} for m in prompt]
         text = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
         return str(text), False
@@ -236,7 +238,9 @@ class HFBackend:
             if not cont:
                 out.append((i, LoglikelihoodResult(0.0, True, 0)))
                 continue
-            steps = [first_lp[b]] + ([rest_lp[r, j] for j in range(len(cont) - 1)] if rest_lp is not None else [])
+            steps = [first_lp[b]] + (
+                [rest_lp[r, j] for j in range(len(cont) - 1)] if rest_lp is not None else []
+            )
             dist = torch.stack(steps[: len(cont)])
             target = torch.tensor(cont, device=dist.device)
             logprob = dist.gather(1, target[:, None]).sum().item()
@@ -248,16 +252,28 @@ class HFBackend:
 
     def generate(self, requests: Sequence[Generate]) -> list[str]:
         encoded = [self._encode(*self.prompt_text(r.prompt)) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: (requests[i].max_tokens, requests[i].stop, -len(encoded[i])))
+        order = sorted(
+            range(len(requests)),
+            key=lambda i: (requests[i].max_tokens, requests[i].stop, -len(encoded[i])),
+        )
         out: list[str] = [""] * len(requests)
         batch: list[int] = []
         for i in [*order, None]:
-            same = i is not None and batch and (requests[i].max_tokens, requests[i].stop) == (
-                requests[batch[0]].max_tokens,
-                requests[batch[0]].stop,
+            same = (
+                i is not None
+                and batch
+                and (requests[i].max_tokens, requests[i].stop)
+                == (
+                    requests[batch[0]].max_tokens,
+                    requests[batch[0]].stop,
+                )
             )
             if batch and (i is None or not same or len(batch) == self.batch_size):
-                for j, text in zip(batch, self._generate_batch([encoded[j] for j in batch], requests[batch[0]]), strict=True):
+                for j, text in zip(
+                    batch,
+                    self._generate_batch([encoded[j] for j in batch], requests[batch[0]]),
+                    strict=True,
+                ):
                     out[j] = text
                 batch = []
             if i is not None:
@@ -274,7 +290,7 @@ class HFBackend:
         for b, p in enumerate(prompts):
             ids[b, width - len(p) :] = torch.tensor(p)
             mask[b, width - len(p) :] = 1
-        config = GenerationConfig(
+        config = GenerationConfig(  # type: ignore[no-untyped-call]
             max_new_tokens=req.max_tokens,
             do_sample=False,
             pad_token_id=self.pad_id,

@@ -76,10 +76,16 @@ def char_f1(o: TextOutcome) -> float:
 
 
 METRICS: Registry[Metric] = Registry("metric")
+
+
+def _fixed(metric: Metric) -> Callable[[], Metric]:
+    return lambda: metric
+
+
 for _m in (
     Metric("accuracy", "multiple_choice", accuracy),
     Metric("accuracy_norm", "multiple_choice", accuracy_norm),
     Metric("exact_match", "generate", exact_match),
     Metric("char_f1", "generate", char_f1),
 ):
-    METRICS.register(_m.name, lambda m=_m: m)
+    METRICS.register(_m.name, _fixed(_m))

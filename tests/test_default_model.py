@@ -1,0 +1,80 @@
+"""The default offline model, Gemma-3-270M from PyPI wheels: prepare it, score with it, run it.
+
+Preparation happens once per machine (into the same cache `make eval` uses), about a minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from jpeval.backends.hf import HFBackend
+from jpeval.models import model_path, resolve_model
+from jpeval.requests import Loglikelihood
+from jpeval.results import RunResult
+from tests.conftest import USER_CACHE, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def gemma() -> Iterator[HFBackend]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JPEVAL_CACHE_DIR", str(USER_CACHE))
+        proc = run_cli("prepare-model", "gemma-3-270m", env={"JPEVAL_CACHE_DIR": str(USER_CACHE)})
+        assert "gemma-3-270m: ready at" in proc.stdout
+        path = model_path(resolve_model("gemma-3-270m"))
+        assert path is not None and (path / "model.safetensors").is_file()
+        yield HFBackend(str(path), batch_size=8)
+
+
+def test_prepared_model_knows_basic_facts(gemma: HFBackend) -> None:
+    pairs = [
+        ("日本の首都は", "東京です。", "パリです。"),
+        ("富士山は日本で一番", "高い山です。", "低い川です。"),
+        ("おはようございます。今日は良い", "天気ですね。", "電話帳ですね。"),
+    ]
+    reqs = [Loglikelihood(ctx, o) for ctx, good, bad in pairs for o in (good, bad)]
+    res = gemma.loglikelihood(reqs)
+    for i in range(len(pairs)):
+        assert res[2 * i].logprob > res[2 * i + 1].logprob, pairs[i]
+
+
+def test_kv_reuse_matches_full_forward_on_gemma(gemma: HFBackend) -> None:
+    """Gemma 3 mixes sliding-window and global attention layers: the cache path must still agree."""
+    reqs = [
+        Loglikelihood("質問：令和元年は西暦何年ですか。\n答え：", o)
+        for o in ("2019年", "1989年です", "二〇一九")
+    ] + [Loglikelihood("お客様が", "いらっしゃいました。")]
+    got = gemma.loglikelihood(reqs)
+    for req, res in zip(reqs, got, strict=True):
+        ctx, cont = gemma.encode_pair(req)
+        with torch.no_grad():
+            lp = gemma.model(torch.tensor([ctx + cont])).logits.float().log_softmax(-1)[0]
+        plain = sum(lp[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont))
+        assert res.logprob == pytest.approx(plain, abs=1e-4)
+
+
+def test_quick_suite_runs_on_default_model(gemma: HFBackend, tmp_path: Path) -> None:
+    proc = run_cli(
+        "run",
+        "--model",
+        "gemma-3-270m",
+        "--suite",
+        "quick",
+        "--limit",
+        "4",
+        "--output",
+        str(tmp_path),
+        env={"JPEVAL_CACHE_DIR": str(USER_CACHE)},
+    )
+    assert "keigo.form_choice" in proc.stdout
+    result = RunResult.model_validate_json(next(tmp_path.glob("gemma-3-270m/*.json")).read_text())
+    assert set(result.categories) == {"keigo", "culture", "admin"}
+    assert all(t.n == 4 for t in result.tasks.values())
+    assert result.model.origin == "global" and result.model.fingerprint["revision"].startswith(
+        "sha256:"
+    )
