@@ -175,3 +175,20 @@ def test_new_task_skeleton_validates(tmp_path: Path) -> None:
 def test_builtin_tasks_validate() -> None:
     proc = run_cli("validate", "tasks")
     assert "FAIL" not in proc.stderr
+
+
+def test_entry_point_plugin_tasks_are_discovered(tmp_path: Path) -> None:
+    """An installed package registers task folders under the `jpeval.tasks` entry point group."""
+    site = tmp_path / "site"
+    pkg = site / "jp_plugin"
+    pkg.mkdir(parents=True)
+    make_task(pkg / "tasks", "plugin.sample", mc_rows(3))
+    (pkg / "__init__.py").write_text(
+        "from pathlib import Path\n\ndef task_dirs():\n    return [Path(__file__).parent / 'tasks']\n"
+    )
+    dist = site / "jp_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jp-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[jpeval.tasks]\nsample = jp_plugin:task_dirs\n")
+    proc = run_cli("tasks", env={"PYTHONPATH": str(site)})
+    assert "plugin.sample" in proc.stdout and "keigo.form_choice" in proc.stdout
