@@ -102,13 +102,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
+    from jpeval.errors import ValidationError
     from jpeval.registry import discover_tasks
     from jpeval.report import print_tasks
+    from jpeval.spec import TaskSpec, load_spec
     from jpeval.task import Task
 
     found = discover_tasks(args.include_path)
-    print_tasks([Task.load(found[name]) for name in sorted(found)])
-    return 0
+    tasks: list[Task | TaskSpec] = []
+    broken = 0
+    for name in sorted(found):
+        try:  # public sets are listed from their spec: no download just to list them
+            spec = load_spec(found[name] / "task.yaml", TaskSpec)
+            tasks.append(spec if spec.hf else Task.load(found[name]))
+        except ValidationError as e:
+            broken += 1
+            print(f"jpeval: task {name} ({found[name]}) does not load:\n{e}", file=sys.stderr)
+    print_tasks(tasks)
+    return 1 if broken else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

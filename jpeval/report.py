@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jpeval.results import RunResult
+from jpeval.spec import TaskSpec
 from jpeval.task import Task
 
 
@@ -49,18 +50,18 @@ def print_run(result: RunResult, path: Path, console: Console | None = None) -> 
     console.print(f"results: {path}")
 
 
-def print_tasks(tasks: Sequence[Task], console: Console | None = None) -> None:
+def print_tasks(tasks: Sequence[Task | TaskSpec], console: Console | None = None) -> None:
+    """One row per task; public sets (given as specs) show where their items come from."""
     console = console or _console()
     table = Table()
     for col in ("task", "version", "kind", "items", "few-shot", "description"):
         table.add_column(col)
     for t in tasks:
-        table.add_row(
-            t.name,
-            f"v{t.spec.version}",
-            t.spec.kind,
-            str(len(t.items)),
-            str(len(t.shots)),
-            t.spec.description,
-        )
+        if isinstance(t, Task):
+            spec, items, shots = t.spec, str(len(t.items)), str(len(t.shots))
+        else:
+            assert t.hf is not None
+            spec, items = t, f"hf:{t.hf.path}"
+            shots = str(t.fewshot.n) if t.fewshot else "0"
+        table.add_row(spec.name, f"v{spec.version}", spec.kind, items, shots, spec.description)
     console.print(table)

@@ -54,6 +54,9 @@ class TaskScore(_Record):
     category: str
     version: int
     kind: str
+    mode: str = Field(
+        description="loglikelihood: options scored; generate: the model wrote its answer"
+    )
     metric: str = Field(description="the primary metric, reported as `score`")
     score: float
     stderr: float

@@ -241,6 +241,7 @@ def summarise(
             category=task.spec.category,
             version=task.spec.version,
             kind=task.spec.kind,
+            mode="generate" if task.generative(chat[task.name]) else "loglikelihood",
             metric=primary,
             score=metrics[primary].mean,
             stderr=metrics[primary].stderr,

@@ -24,7 +24,7 @@ class _Spec(BaseModel):
 
 
 class FewShot(_Spec):
-    """Few-shot examples: ``n`` items drawn once with ``seed`` from the file ``from``."""
+    """Few-shot: ``n`` items drawn once with ``seed`` from the file (or hf split) ``from``."""
 
     n: int = Field(ge=0, le=64)
     from_: str = Field(alias="from", min_length=1)
@@ -43,6 +43,45 @@ class Generation(_Spec):
         return v
 
 
+class HFFields(_Spec):
+    """How a dataset row becomes an item: which columns hold the id, the options, the answer."""
+
+    id: str | None = Field(default=None, description="id column; None: <split>-<row number>")
+    choices: list[str] | None = Field(
+        default=None, min_length=2, description="option columns, in order"
+    )
+    answer: str = Field(description="column with the gold index, label or reference text")
+    answer_labels: list[str] | None = Field(
+        default=None,
+        description="the answer column holds one of these labels (e.g. A-D), not an index",
+    )
+
+
+class HFSource(_Spec):
+    """Items from the Hugging Face ``datasets`` library instead of a local JSONL file.
+
+    ``JPEVAL_HF_MIRROR=DIR`` loads ``DIR/<path>`` instead of the hub when that folder exists.
+    """
+
+    path: str = Field(min_length=1, description="dataset id on the hub, or a local folder")
+    name: str | None = None
+    split: str = Field(min_length=1)
+    revision: str | None = None
+    data_files: str | list[str] | None = None
+    column_names: list[str] | None = Field(
+        default=None,
+        description="CSV files without a header: read data_files of the repository with the csv "
+        "builder, naming the columns",
+    )
+    fields: HFFields
+
+    @model_validator(mode="after")
+    def _csv_needs_files(self) -> HFSource:
+        if self.column_names is not None and not isinstance(self.data_files, str):
+            raise ValueError("column_names needs data_files: the one CSV file to read")
+        return self
+
+
 Kind = Literal["multiple_choice", "generate"]
 DEFAULT_METRICS: dict[str, list[str]] = {
     "multiple_choice": ["accuracy", "accuracy_norm"],
@@ -57,10 +96,25 @@ class TaskSpec(_Spec):
     category: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: int = Field(ge=0)
     description: str = ""
-    data: str = Field(min_length=1, description="JSONL file of test items, relative to the folder")
+    data: str | None = Field(default=None, min_length=1, description="JSONL file of test items")
+    hf: HFSource | None = Field(default=None, description="or: items from a datasets split")
     kind: Kind
     prompt: str = Field(min_length=1, description="Jinja template over an item's fields")
     choices: str | None = Field(default=None, description="item field holding the options")
+    mode: Literal["auto", "loglikelihood", "generate"] = Field(
+        default="auto",
+        description="multiple choice: score options by log-likelihood, or let the model generate "
+        "its answer; auto generates when the chat template is applied",
+    )
+    answer_format: Literal["label", "text"] = Field(
+        default="label",
+        description="generated multiple-choice answers: the option's label (A-D) or its text",
+    )
+    choice_prompt: str | None = Field(
+        default=None,
+        description="template for generated multiple-choice answers; sees the item's fields, "
+        "`options` (the lettered list) and `labels`",
+    )
     answer: str = "answer"
     fewshot: FewShot | None = None
     fewshot_delimiter: str = "\n\n"
@@ -75,8 +129,16 @@ class TaskSpec(_Spec):
             raise ValueError(
                 "multiple_choice tasks need 'choices' (the item field with the options)"
             )
-        if self.kind == "generate" and self.choices:
-            raise ValueError("'choices' is only for multiple_choice tasks")
+        if self.kind == "generate" and (self.choices or self.choice_prompt or self.mode != "auto"):
+            raise ValueError(
+                "'choices', 'mode' and 'choice_prompt' are only for multiple_choice tasks"
+            )
+        if (self.data is None) == (self.hf is None):
+            raise ValueError(
+                "give exactly one of 'data' (a JSONL file) and 'hf' (a datasets split)"
+            )
+        if self.hf is not None and self.kind == "multiple_choice" and not self.hf.fields.choices:
+            raise ValueError("hf.fields.choices must list the option columns")
         if not self.name.startswith(self.category + "."):
             raise ValueError(f"name {self.name!r} must start with its category {self.category!r}.")
         return self

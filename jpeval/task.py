@@ -21,7 +21,16 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from jpeval.errors import Problem, ValidationError
-from jpeval.metrics import METRICS, ChoiceOutcome, Metric, TextOutcome, argmax
+from jpeval.hfdata import load_rows, source_label, to_item
+from jpeval.metrics import (
+    LABELS,
+    METRICS,
+    ChoiceOutcome,
+    Metric,
+    TextOutcome,
+    argmax,
+    extract_choice,
+)
 from jpeval.requests import (
     Generate,
     Loglikelihood,
@@ -99,6 +108,7 @@ class Task:
         self.shots = shots
         self.data_sha256 = data_sha256
         self.template = _ENV.from_string(spec.prompt)
+        self.choice_template = _ENV.from_string(spec.choice_prompt) if spec.choice_prompt else None
         self.metrics: list[Metric] = [METRICS.get(m) for m in spec.metric_names]
 
     @property
@@ -111,6 +121,9 @@ class Task:
         s = self.spec
         shape = [
             s.prompt,
+            s.choice_prompt,
+            s.mode,
+            s.answer_format,
             s.fewshot_delimiter,
             s.target_delimiter,
             [i.id for i in self.shots],
@@ -127,13 +140,17 @@ class Task:
         spec = load_spec(spec_path, TaskSpec)
         _, key_lines = read_yaml(spec_path)
         problems: list[Problem] = []
-        try:
-            template = _ENV.from_string(spec.prompt)
-        except jinja2.TemplateSyntaxError as e:
-            line = key_lines.get("prompt")
-            raise ValidationError(
-                [Problem(str(spec_path), f"template syntax error: {e.message}", line, "prompt")]
-            ) from None
+        templates: dict[str, jinja2.Template] = {}
+        for fld in ("prompt", "choice_prompt"):
+            text = getattr(spec, fld)
+            try:
+                if text is not None:
+                    templates[fld] = _ENV.from_string(text)
+            except jinja2.TemplateSyntaxError as e:
+                line = key_lines.get(fld)
+                problems.append(
+                    Problem(str(spec_path), f"template syntax error: {e.message}", line, fld)
+                )
         for m in spec.metric_names:
             if m not in METRICS:
                 problems.append(
@@ -150,10 +167,8 @@ class Task:
                         "metrics",
                     )
                 )
-        for fld, rel in (
-            ("data", spec.data),
-            ("fewshot.from", spec.fewshot.from_ if spec.fewshot else None),
-        ):
+        local_shots = spec.fewshot.from_ if spec.fewshot and spec.hf is None else None
+        for fld, rel in (("data", spec.data), ("fewshot.from", local_shots)):
             if rel is not None and not (folder / rel).resolve().is_relative_to(folder.resolve()):
                 problems.append(
                     Problem(
@@ -166,16 +181,17 @@ class Task:
         if problems:
             raise ValidationError(problems)
         digest = hashlib.sha256()
-        items = _load_items(folder / spec.data, spec, template, problems, digest)
+        source = spec.hf.split if spec.hf else str(spec.data)
+        items = _load_items(folder, source, spec, templates, problems, digest)
         shots: list[Item] = []
         if spec.fewshot is not None:
-            pool = _load_items(folder / spec.fewshot.from_, spec, template, problems, digest)
+            pool = _load_items(folder, spec.fewshot.from_, spec, templates, problems, digest)
             test_ids = {i.id for i in items}
             for it in pool:
                 if it.id in test_ids:
                     problems.append(
                         Problem(
-                            str(folder / spec.fewshot.from_),
+                            _source_name(folder, spec, spec.fewshot.from_),
                             f"id {it.id!r} is also a test item",
                             it.line,
                             "id",
@@ -199,34 +215,49 @@ class Task:
 
     # ---- prompts and requests ------------------------------------------------------------
 
+    def generative(self, chat: bool) -> bool:
+        """Whether the model generates its answer (always for generate tasks)."""
+        s = self.spec
+        return s.kind == "generate" or s.mode == "generate" or (s.mode == "auto" and chat)
+
     def render(self, item: Item) -> str:
         return self.template.render(**_visible(item.fields))
 
-    def gold_text(self, item: Item) -> str:
+    def question(self, item: Item, generative: bool) -> str:
+        """The item as the model sees it (with lettered options when the answer is generated)."""
+        if self.spec.kind != "multiple_choice" or not generative:
+            return self.render(item)
+        return _choice_question(self.spec, self.template, self.choice_template, item.fields)
+
+    def target(self, item: Item, generative: bool) -> str:
+        """The gold answer as written after a few-shot example."""
         if self.spec.kind == "multiple_choice":
-            return str(self._choices(item)[item.fields[self.spec.answer]])
+            gold = item.fields[self.spec.answer]
+            if generative and self.spec.answer_format == "label":
+                return LABELS[gold]
+            return str(self._choices(item)[gold])
         return self._references(item)[0]
 
     def prompt(self, item: Item, chat: bool) -> Prompt:
         """The full prompt for ``item``: few-shot examples, then the item itself."""
-        s = self.spec
+        s, gen = self.spec, self.generative(chat)
         if chat:
             msgs: list[Message] = []
             for shot in self.shots:
                 msgs += [
-                    Message("user", self.render(shot)),
-                    Message("assistant", self.gold_text(shot)),
+                    Message("user", self.question(shot, gen)),
+                    Message("assistant", self.target(shot, gen)),
                 ]
-            return (*msgs, Message("user", self.render(item)))
+            return (*msgs, Message("user", self.question(item, gen)))
         shots = "".join(
-            self.render(x) + s.target_delimiter + self.gold_text(x) + s.fewshot_delimiter
+            self.question(x, gen) + s.target_delimiter + self.target(x, gen) + s.fewshot_delimiter
             for x in self.shots
         )
-        return shots + self.render(item)
+        return shots + self.question(item, gen)
 
     def requests(self, item: Item, chat: bool) -> list[Request]:
         prompt = self.prompt(item, chat)
-        if self.spec.kind == "multiple_choice":
+        if not self.generative(chat):
             delim = "" if chat else self.spec.target_delimiter
             return [Loglikelihood(prompt, delim + c) for c in self._choices(item)]
         g = self.spec.generation
@@ -237,37 +268,45 @@ class Task:
     def score(self, item: Item, outputs: Sequence[LoglikelihoodResult | str], chat: bool) -> Sample:
         """Score one item from its backend outputs (one per request, in order)."""
         prompt = prompt_to_json(self.prompt(item, chat))
-        if self.spec.kind == "multiple_choice":
-            results = [o for o in outputs if isinstance(o, LoglikelihoodResult)]
-            choices = [str(c) for c in self._choices(item)]
-            gold = int(item.fields[self.spec.answer])
-            mc = ChoiceOutcome([r.logprob for r in results], choices, gold)
-            pred = argmax(mc.logprobs)
+        if self.spec.kind == "generate":
+            generation = str(outputs[0])
+            refs = self._references(item)
+            text = TextOutcome(generation, refs)
             return Sample(
                 task=self.name,
                 id=item.id,
                 prompt=prompt,
-                choices=choices,
-                loglikelihoods=list(mc.logprobs),
-                is_greedy=[r.is_greedy for r in results],
-                pred_index=pred,
-                gold_index=gold,
-                prediction=choices[pred],
-                gold=choices[gold],
-                scores={m.name: m.score(mc) for m in self.metrics},  # type: ignore[arg-type]
+                generation=generation,
+                prediction=normalize(generation),
+                gold=refs[0],
+                references=refs,
+                scores={m.name: m.score(text) for m in self.metrics},  # type: ignore[arg-type]
             )
-        generation = str(outputs[0])
-        refs = self._references(item)
-        text = TextOutcome(generation, refs)
+        choices = [str(c) for c in self._choices(item)]
+        gold = int(item.fields[self.spec.answer])
+        results = [o for o in outputs if isinstance(o, LoglikelihoodResult)]
+        answer: str | None = None if results else str(outputs[0])
+        logprobs: list[float] | None
+        pred: int | None
+        if answer is None:
+            logprobs = [r.logprob for r in results]
+            pred = argmax(logprobs)
+        else:
+            logprobs, pred = None, extract_choice(answer, choices, self.spec.answer_format)
+        mc = ChoiceOutcome(logprobs, choices, gold, pred)
         return Sample(
             task=self.name,
             id=item.id,
             prompt=prompt,
-            generation=generation,
-            prediction=normalize(generation),
-            gold=refs[0],
-            references=refs,
-            scores={m.name: m.score(text) for m in self.metrics},  # type: ignore[arg-type]
+            choices=choices,
+            loglikelihoods=logprobs,
+            is_greedy=[r.is_greedy for r in results] if results else None,
+            generation=answer,
+            pred_index=pred,
+            gold_index=gold,
+            prediction=choices[pred] if pred is not None else normalize(answer or ""),
+            gold=choices[gold],
+            scores={m.name: m.score(mc) for m in self.metrics},  # type: ignore[arg-type]
         )
 
     def _choices(self, item: Item) -> list[str]:
@@ -283,31 +322,72 @@ def _visible(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in HIDDEN_FIELDS}
 
 
-def _load_items(
-    path: Path,
+def _choice_question(
     spec: TaskSpec,
-    template: jinja2.Template,
+    prompt: jinja2.Template,
+    choice_prompt: jinja2.Template | None,
+    fields: dict[str, Any],
+) -> str:
+    """A multiple-choice item written out with lettered options, for a generated answer."""
+    assert spec.choices is not None
+    choices = [str(c) for c in fields[spec.choices]]
+    labels = LABELS[: len(choices)]
+    options = "\n".join(f"{label}. {c}" for label, c in zip(labels, choices, strict=False))
+    listed = "、".join(labels)
+    if choice_prompt is not None:
+        return choice_prompt.render(**_visible(fields), options=options, labels=listed)
+    if spec.answer_format == "label":
+        ask = f"{listed}のうち正しいものを一つ選び、記号だけで答えてください。"
+    else:
+        ask = "選択肢の中から正しいものを一つ選び、その文字列をそのまま答えてください。"
+    return f"{prompt.render(**_visible(fields))}\n{options}\n{ask}"
+
+
+def _source_name(folder: Path, spec: TaskSpec, source: str) -> str:
+    """How problems name where an item came from: a file path, or hf:<dataset>[split]."""
+    return source_label(spec.hf, source) if spec.hf else str(folder / source)
+
+
+def _source_rows(
+    folder: Path, spec: TaskSpec, source: str, digest: Any
+) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Rows of a local JSONL file or of a datasets split, hashed into ``digest``."""
+    if spec.hf is None:
+        path = folder / source
+        if path.is_file():
+            digest.update(path.read_bytes())
+        return read_jsonl(path)
+    rows, problems = load_rows(spec.hf, source)
+    items = [(n, to_item(r, n, spec.hf, source, spec.choices, spec.answer)) for n, r in rows]
+    for _, item in items:
+        digest.update(json.dumps(item, ensure_ascii=False, sort_keys=True, default=str).encode())
+    return items, problems
+
+
+def _load_items(
+    folder: Path,
+    source: str,
+    spec: TaskSpec,
+    templates: dict[str, jinja2.Template],
     problems: list[Problem],
     digest: Any,
 ) -> list[Item]:
-    """Read and check a JSONL file of items; append every problem found to ``problems``."""
-    rows, found = _read_and_hash(path, digest)
+    """Read and check the items of one source; append every problem found to ``problems``."""
+    rows, found = _source_rows(folder, spec, source, digest)
     problems += found
+    where = _source_name(folder, spec, source)
     items: list[Item] = []
     seen: dict[str, int] = {}
     for line, obj in rows:
-        errs = list(_check_item(obj, spec, template))
-        problems += [Problem(str(path), msg, line, field) for field, msg in errs]
+        errs = list(_check_item(obj, spec, templates))
+        problems += [Problem(where, msg, line, field) for field, msg in errs]
         if errs:
             continue
         item_id = obj["id"]
         if item_id in seen:
             problems.append(
                 Problem(
-                    str(path),
-                    f"duplicate id {item_id!r} (first on line {seen[item_id]})",
-                    line,
-                    "id",
+                    where, f"duplicate id {item_id!r} (first on line {seen[item_id]})", line, "id"
                 )
             )
             continue
@@ -316,14 +396,8 @@ def _load_items(
     return items
 
 
-def _read_and_hash(path: Path, digest: Any) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    if path.is_file():
-        digest.update(path.read_bytes())
-    return read_jsonl(path)
-
-
 def _check_item(
-    obj: Any, spec: TaskSpec, template: jinja2.Template
+    obj: Any, spec: TaskSpec, templates: dict[str, jinja2.Template]
 ) -> Iterator[tuple[str | None, str]]:
     """Yield (field, message) for every problem of one item."""
     if not isinstance(obj, dict):
@@ -331,7 +405,8 @@ def _check_item(
         return
     if not isinstance(obj.get("id"), str) or not obj["id"]:
         yield "id", "expected a non-empty string"
-    if not isinstance(obj.get("rationale"), str) or not obj["rationale"].strip():
+    own_items = spec.hf is None  # public sets carry no rationale; our own items must
+    if own_items and (not isinstance(obj.get("rationale"), str) or not obj["rationale"].strip()):
         yield "rationale", "expected a non-empty string saying why the answer is right"
     ans_field = spec.answer
     ans = obj.get(ans_field)
@@ -340,25 +415,28 @@ def _check_item(
         choices: Any = obj.get(spec.choices)
         if not _is_str_list(choices, 2):
             yield spec.choices, "expected a list of at least 2 non-empty strings"
-        elif len(set(choices)) != len(choices):
+            return
+        if len(set(choices)) != len(choices):
             yield spec.choices, "options must be distinct"
-        elif not isinstance(ans, int) or isinstance(ans, bool):
+        if not isinstance(ans, int) or isinstance(ans, bool):
             yield (
                 ans_field,
                 f"expected the index of the correct option (an integer), got {ans!r:.40}",
             )
         elif not 0 <= ans < len(choices):
-            yield (
-                ans_field,
-                f"index {ans} is out of range for {len(choices)} options (0..{len(choices) - 1})",
-            )
+            n = len(choices)
+            yield ans_field, f"index {ans} is out of range for {n} options (0..{n - 1})"
     elif not (isinstance(ans, str) and ans) and not _is_str_list(ans, 1):
         yield ans_field, "expected a reference answer (a non-empty string or a list of them)"
-    try:
-        template.render(**_visible(obj))
-    except jinja2.UndefinedError as e:
-        yield "prompt", f"template uses a field this item lacks: {e.message}"
-    except SecurityError as e:
-        yield "prompt", f"template refused by the sandbox: {e}"
-    except Exception as e:  # any other render failure is a problem in the template or item
-        yield "prompt", f"template failed to render: {type(e).__name__}: {e}"
+    for name in templates:
+        try:
+            if name == "prompt":
+                templates[name].render(**_visible(obj))
+            elif spec.choices and _is_str_list(obj.get(spec.choices), 2):
+                _choice_question(spec, templates["prompt"], templates[name], obj)
+        except jinja2.UndefinedError as e:
+            yield name, f"template uses a field this item lacks: {e.message}"
+        except SecurityError as e:
+            yield name, f"template refused by the sandbox: {e}"
+        except Exception as e:  # any other render failure is a problem in the template or item
+            yield name, f"template failed to render: {type(e).__name__}: {e}"

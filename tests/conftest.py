@@ -13,6 +13,7 @@ from jpeval.paths import cache_dir
 from tests.tiny_model import CHAT_TEMPLATE, build_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
+HF_FIXTURES = ROOT / "tests" / "fixtures" / "hf"
 USER_CACHE = cache_dir()  # before the per-test override below: shared with `make eval`
 
 
@@ -23,6 +24,11 @@ def _isolated_cache(
     """Prepared models go to the shared cache only in the default-model tests."""
     if "JPEVAL_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("JPEVAL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "jpeval-cache"))
+    # Public sets load from small local stand-ins; nothing touches the network.
+    monkeypatch.setenv("JPEVAL_HF_MIRROR", str(HF_FIXTURES))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path_factory.getbasetemp() / "hf-datasets"))
 
 
 @pytest.fixture(scope="session")

@@ -183,9 +183,11 @@ def test_entry_point_plugin_tasks_are_discovered(tmp_path: Path) -> None:
     pkg = site / "jp_plugin"
     pkg.mkdir(parents=True)
     make_task(pkg / "tasks", "plugin.sample", mc_rows(3))
-    (pkg / "__init__.py").write_text(
-        "from pathlib import Path\n\ndef task_dirs():\n    return [Path(__file__).parent / 'tasks']\n"
+    code = (
+        "from pathlib import Path\n\n"
+        "def task_dirs():\n    return [Path(__file__).parent / 'tasks']\n"
     )
+    (pkg / "__init__.py").write_text(code)
     dist = site / "jp_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: jp-plugin\nVersion: 0.1\n")

@@ -16,8 +16,10 @@ from jpeval.metrics import (
     TextOutcome,
     accuracy,
     accuracy_norm,
+    argmax,
     char_f1,
     exact_match,
+    extract_choice,
 )
 from jpeval.models import resolve_model
 from jpeval.requests import Generate, Loglikelihood, Message, request_key
@@ -43,10 +45,13 @@ def test_normalize(raw: str, expected: str) -> None:
 
 
 def test_choice_metrics() -> None:
-    o = ChoiceOutcome(logprobs=[-3.0, -4.0, -9.0], choices=["あ", "いいいい", "う"], gold=1)
+    o = ChoiceOutcome(logprobs=[-3.0, -4.0, -9.0], choices=["あ", "いいいい", "う"], gold=1, pred=0)
     assert accuracy(o) == 0.0
     assert accuracy_norm(o) == 1.0  # -1/char beats -3/char
-    assert accuracy(ChoiceOutcome([-1.0, -1.0], ["a", "b"], 0)) == 1.0  # ties go to the first
+    assert argmax([-1.0, -1.0]) == 0  # ties go to the first
+    generated = ChoiceOutcome(None, ["a", "b"], gold=1, pred=1)
+    assert accuracy(generated) == accuracy_norm(generated) == 1.0
+    assert accuracy(ChoiceOutcome(None, ["a", "b"], gold=1, pred=None)) == 0.0
 
 
 def test_text_metrics() -> None:
@@ -139,3 +144,26 @@ def test_quick_suite_exists() -> None:
     assert {t.split(".")[0] for t in suite.tasks} == {"keigo", "culture", "admin"}
     with pytest.raises(JpevalError, match="Did you mean 'quick'"):
         load_suite("quik")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("B", 1),
+        ("（C）です。", 2),
+        ("答え：Ｄ", 3),
+        ("正解はAです。", 0),
+        ("大阪", 1),  # the option's text alone
+        ("AかBのどちらか", None),  # two labels: no answer
+        ("わかりません", None),
+        ("E", None),  # not an option here
+    ],
+)
+def test_extract_choice_by_label(text: str, expected: int | None) -> None:
+    assert extract_choice(text, ["東京", "大阪", "京都", "名古屋"], "label") == expected
+
+
+def test_extract_choice_by_text() -> None:
+    options = ["東京", "大阪", "京都"]
+    assert extract_choice(" 京都。", options, "text") == 2
+    assert extract_choice("答えは京都", options, "text") is None  # JamC-QA: the exact option string

@@ -73,7 +73,7 @@ class HFBackend:
         self.batch_size = max(1, batch_size)
         self.chunk_size: int | None = self.batch_size * 8
         torch.manual_seed(seed)
-        transformers.utils.logging.disable_progress_bar()  # our own bar covers the run
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(
                 model, revision=revision, trust_remote_code=trust_remote_code

@@ -6,6 +6,7 @@ A scorer turns one item's outcome into a number; every metric reduces by the mea
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,14 +14,18 @@ from dataclasses import dataclass
 from jpeval.registry import Registry
 from jpeval.text.normalize import normalize
 
+LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # option labels for generated answers
+
 
 @dataclass(frozen=True)
 class ChoiceOutcome:
-    """A multiple-choice item after scoring every option."""
+    """A multiple-choice item: each option's log-likelihood (None when the model generated its
+    answer), the options, the gold index and the predicted index (None: no answer found)."""
 
-    logprobs: Sequence[float]
+    logprobs: Sequence[float] | None
     choices: Sequence[str]
     gold: int
+    pred: int | None
 
 
 @dataclass(frozen=True)
@@ -44,13 +49,46 @@ def argmax(values: Sequence[float]) -> int:
 
 
 def accuracy(o: ChoiceOutcome) -> float:
-    return float(argmax(o.logprobs) == o.gold)
+    return float(o.pred == o.gold)
 
 
 def accuracy_norm(o: ChoiceOutcome) -> float:
-    """Accuracy with each option's log-likelihood divided by its length in characters."""
+    """Accuracy with each option's log-likelihood divided by its length in characters.
+
+    A generated answer has no length bias to correct: it scores as plain accuracy.
+    """
+    if o.logprobs is None:
+        return accuracy(o)
     per_char = [lp / max(len(c), 1) for lp, c in zip(o.logprobs, o.choices, strict=True)]
     return float(argmax(per_char) == o.gold)
+
+
+_LEAD_LABEL = re.compile(
+    r"^[\s(（\[「]*(?:答え|正解|回答)?[はがを]?[\s:：]*[(（\[「]?([A-Z])(?=$|[\s.．、。:：)）」\]]|です)"
+)
+_ANY_LABEL = re.compile(r"(?<![A-Za-z])([A-Z])(?![A-Za-z])")
+
+
+def extract_choice(text: str, choices: Sequence[str], answer_format: str) -> int | None:
+    """The option a generated answer picks, or None.
+
+    ``text`` format (JamC-QA's protocol): the answer must equal one option after normalisation.
+    ``label`` format: a leading label (``A``, ``(B)``, ``答え：C``), else the only label mentioned,
+    else the only option whose text appears in the answer.
+    """
+    answer = normalize(text)
+    norm = [normalize(c) for c in choices]
+    if answer_format == "text":
+        return norm.index(answer) if answer in norm else None
+    labels = LABELS[: len(choices)]
+    first = answer.split("\n", 1)[0]
+    if (m := _LEAD_LABEL.match(first)) and m.group(1) in labels:
+        return labels.index(m.group(1))
+    found = {m.group(1) for m in _ANY_LABEL.finditer(answer)} & set(labels)
+    if len(found) == 1:
+        return labels.index(found.pop())
+    hits = [i for i, c in enumerate(norm) if c and c in answer]
+    return hits[0] if len(hits) == 1 else None
 
 
 def exact_match(o: TextOutcome) -> float:

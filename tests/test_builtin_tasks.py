@@ -1,0 +1,100 @@
+"""The built-in task modules: item quality, and chance/oracle checks through the real runner."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jpeval.registry import discover_tasks
+from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, request_key
+from jpeval.runner import RunConfig, run
+from jpeval.task import Task
+
+FOUND = discover_tasks()
+OWN_TASKS = {n: Task.load(p) for n, p in FOUND.items() if not n.startswith("external.")}
+OWN = sorted(OWN_TASKS)
+MC = [n for n in OWN if OWN_TASKS[n].spec.kind == "multiple_choice"]
+
+
+@pytest.fixture
+def tasks() -> dict[str, Task]:
+    return OWN_TASKS
+
+
+@pytest.mark.parametrize("name", OWN)
+def test_items_are_unique_and_explained(tasks: dict[str, Task], name: str) -> None:
+    task = tasks[name]
+    questions = [task.render(i) for i in task.items + task.shots]
+    assert len(set(questions)) == len(questions), "duplicate questions"
+    assert all(i.fields["rationale"].strip() for i in task.items)
+
+
+@pytest.mark.parametrize("name", MC)
+def test_gold_positions_are_balanced(tasks: dict[str, Task], name: str) -> None:
+    task = tasks[name]
+    n_opts = {len(i.fields[task.spec.choices or ""]) for i in task.items}
+    assert len(n_opts) == 1
+    counts = Counter(i.fields[task.spec.answer] for i in task.items)
+    uniform = 1 / n_opts.pop()
+    for pos, c in counts.items():
+        assert abs(c / len(task.items) - uniform) <= 0.05, f"position {pos}: {c}/{len(task.items)}"
+
+
+def test_culture_module_size(tasks: dict[str, Task]) -> None:
+    culture = [t for n, t in tasks.items() if n.startswith("culture.")]
+    assert len(culture) == 7
+    assert all(len(t.items) >= 60 for t in culture)
+
+
+class ScriptedBackend:
+    """Answers from a table: the oracle knows every gold answer; the constant one picks option A."""
+
+    name = "scripted"
+    chunk_size = None
+
+    def __init__(self, gold: dict[str, str], chat: bool, oracle: bool) -> None:
+        self.gold, self.has_chat_template, self.oracle = gold, chat, oracle
+
+    def loglikelihood(self, requests: Sequence[Loglikelihood]) -> list[LoglikelihoodResult]:
+        out = []
+        for r in requests:
+            right = self.gold.get(request_key(Loglikelihood(r.context, ""))) == r.continuation
+            out.append(LoglikelihoodResult(0.0 if (right or not self.oracle) else -5.0, True, 1))
+        return out
+
+    def generate(self, requests: Sequence[Generate]) -> list[str]:
+        return [
+            self.gold[request_key(Loglikelihood(r.prompt, ""))] if self.oracle else "A"
+            for r in requests
+        ]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"backend": self.name, "oracle": self.oracle, "chat": self.has_chat_template}
+
+
+def _gold_table(tasks: list[Task], chat: bool) -> dict[str, str]:
+    table = {}
+    for t in tasks:
+        gen = t.generative(chat)
+        for item in t.items:
+            table[request_key(Loglikelihood(t.prompt(item, chat), ""))] = t.target(item, gen)
+    return table
+
+
+@pytest.mark.parametrize("chat", [False, True], ids=["loglikelihood", "generated-answer"])
+def test_oracle_scores_one_and_constant_scores_chance(
+    tasks: dict[str, Task], chat: bool, tmp_path: Path
+) -> None:
+    chosen = [tasks[n] for n in MC]
+    gold = _gold_table(chosen, chat)
+    cfg = RunConfig(model="hf:scripted", tasks=tuple(MC), output=tmp_path, use_cache=False)
+    _, oracle, _ = run(cfg, backend=ScriptedBackend(gold, chat, oracle=True))
+    _, constant, _ = run(cfg, backend=ScriptedBackend(gold, chat, oracle=False))
+    for name in MC:
+        assert oracle.tasks[name].score == 1.0, name
+        assert oracle.tasks[name].mode == ("generate" if chat else "loglikelihood")
+        assert abs(constant.tasks[name].score - 0.25) <= 0.05, name
