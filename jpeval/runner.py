@@ -345,6 +345,7 @@ def run(
     task_scores, categories = summarise(tasks, samples, chat, cfg.seed, run_id)
     timings["scoring"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
+    commit = _git("rev-parse", "HEAD")
     result = RunResult(
         run_id=run_id,
         model=ModelInfo(
@@ -365,10 +366,8 @@ def run(
         ),
         provenance=Provenance(
             jpeval_version=jpeval.__version__,
-            git_commit=_git("rev-parse", "HEAD"),
-            git_dirty=None
-            if _git("rev-parse", "HEAD") is None
-            else bool(_git("status", "--porcelain")),
+            git_commit=commit,
+            git_dirty=None if commit is None else bool(_git("status", "--porcelain")),
             command=list(sys.argv),
             python=platform.python_version(),
             platform=platform.platform(),

@@ -87,6 +87,7 @@ class HFBackend:
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
         self.has_chat_template = bool(getattr(tok, "chat_template", None))
+        self._ctx_ids: dict[tuple[str, bool], list[int]] = {}
         self.max_length = min(
             getattr(self.model.config, "max_position_embeddings", None) or 1 << 30,
             tok.model_max_length if tok.model_max_length < 1 << 30 else 1 << 30,
@@ -141,7 +142,9 @@ class HFBackend:
     def encode_pair(self, req: Loglikelihood) -> tuple[list[int], list[int]]:
         """Context and continuation token ids, tokenised as the full string would be."""
         ctx_text, special = self.prompt_text(req.context)
-        ctx = self._encode(ctx_text, special)
+        if (ctx_text, special) not in self._ctx_ids:  # options share their context: encode it once
+            self._ctx_ids = {(ctx_text, special): self._encode(ctx_text, special)}
+        ctx = list(self._ctx_ids[ctx_text, special])
         if not req.continuation:
             return ctx, []
         whole = self._encode(ctx_text + req.continuation, special)
