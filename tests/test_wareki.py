@@ -79,3 +79,41 @@ def test_wareki_year_task_gold_answers_match_the_converter() -> None:
                 assert to_wareki(date(int(m.group(1)), 12, 31)).era == era, q
                 checked += 1
     assert checked >= 30
+
+
+@pytest.mark.parametrize(
+    ("pred", "refs", "score"),
+    [
+        ("令和元年５月１日", ["令和元年5月1日"], 1.0),
+        ("令和1年5月1日です。", ["令和元年5月1日"], 1.0),
+        ("2019/05/01", ["2019年5月1日"], 1.0),
+        ("2019年5月1日", ["令和元年5月1日"], 0.0),  # right day, wrong calendar
+        ("令和元年5月2日", ["令和元年5月1日"], 0.0),
+        ("４７歳", ["47歳", "満47歳"], 1.0),  # not a date: normalised exact match
+        ("令和5年度", ["令和5年度"], 1.0),
+        ("令和5年", ["令和5年度"], 0.0),
+    ],
+)
+def test_date_match(pred: str, refs: list[str], score: float) -> None:
+    from jpeval.metrics import TextOutcome, date_match
+
+    assert date_match(TextOutcome(pred, refs)) == score
+
+
+def test_wareki_task_answers_match_the_converter() -> None:
+    """admin.wareki: each date answer converts back to the date the question asks about."""
+    checked = 0
+    for line in (
+        (tasks_dir() / "admin" / "wareki" / "test.jsonl").read_text(encoding="utf-8").splitlines()
+    ):
+        item = json.loads(line)
+        q, gold = item["question"], item["answer"][0]
+        if q.endswith("を西暦で書くと何年何月何日ですか。"):
+            era, y, m, d = parse_wareki(q)
+            assert gold == f"{seireki_year(era, y)}年{m}月{d}日" and to_seireki(era, y, m, d)  # type: ignore[arg-type]
+            checked += 1
+        elif q.endswith("を和暦で書くと何ですか。元号から答えてください。"):
+            y, m, d = (int(x) for x in re.findall(r"\d+", q)[:3])
+            assert gold == str(to_wareki(date(y, m, d)))
+            checked += 1
+    assert checked >= 50

@@ -113,6 +113,22 @@ def char_f1(o: TextOutcome) -> float:
     return max(_char_f1(pred, normalize(r)) for r in o.references)
 
 
+def date_match(o: TextOutcome) -> float:
+    """Exact match of dates whatever their spelling (元年 = 1年, 全角, 2019/5/1 = 2019年5月1日),
+    keeping the calendar: a 西暦 answer to a 和暦 question is wrong. Answers that are not dates
+    (ages, 年度) fall back to normalised exact match."""
+    from jpeval.text.wareki import canonical_date
+
+    pred = canonical_date(o.prediction.split("\n", 1)[0])
+    for ref in o.references:
+        want = canonical_date(ref)
+        if want is None and normalize(o.prediction) == normalize(ref):
+            return 1.0
+        if want is not None and pred == want:
+            return 1.0
+    return 0.0
+
+
 METRICS: Registry[Metric] = Registry("metric")
 
 
@@ -125,5 +141,6 @@ for _m in (
     Metric("accuracy_norm", "multiple_choice", accuracy_norm),
     Metric("exact_match", "generate", exact_match),
     Metric("char_f1", "generate", char_f1),
+    Metric("date_match", "generate", date_match),
 ):
     METRICS.register(_m.name, _fixed(_m))

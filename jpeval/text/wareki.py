@@ -73,7 +73,7 @@ def seireki_year(era: str, year: int) -> int:
 
 
 _WAREKI = re.compile(
-    r"(明治|大正|昭和|平成|令和)\s*(元|\d+)\s*年(?:\s*(\d+)\s*月(?:\s*(\d+)\s*日)?)?"
+    r"(明治|大正|昭和|平成|令和)\s*(元|\d+)\s*年(?!度)(?:\s*(\d+)\s*月(?:\s*(\d+)\s*日)?)?"
 )
 
 
@@ -86,3 +86,27 @@ def parse_wareki(text: str) -> tuple[str, int, int | None, int | None]:
     month = int(m.group(3)) if m.group(3) else None
     day = int(m.group(4)) if m.group(4) else None
     return m.group(1), year, month, day
+
+
+_SEIREKI = re.compile(
+    r"(?:西暦)?\s*(\d{4})\s*(?:年(?!度)|[/.\-])(?:\s*(\d{1,2})\s*(?:月|[/.\-])(?:\s*(\d{1,2})\s*日?)?)?"
+)
+
+
+def canonical_date(text: str) -> str | None:
+    """A date answer in one spelling that keeps its calendar.
+
+    「令和元年５月１日」 → 「令和1年5月1日」, 「2019/05/01」 → 「2019年5月1日」; None if no date.
+    """
+    s = unicodedata.normalize("NFKC", text).strip()
+    try:
+        era, year, month, day = parse_wareki(s)
+        head = f"{era}{year}年"
+    except ValueError:
+        m = _SEIREKI.search(s)
+        if not m:
+            return None
+        head = f"{int(m.group(1))}年"
+        month = int(m.group(2)) if m.group(2) else None
+        day = int(m.group(3)) if m.group(3) else None
+    return head + (f"{month}月" if month else "") + (f"{day}日" if month and day else "")
