@@ -21,10 +21,11 @@ RUN_ARGS := --model '$(MODEL)' --output '$(OUTPUT)' \
 	$(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE)) \
 	$(if $(SEED),--seed $(SEED))
 
-.PHONY: eval test lint format prepare clean help
+.PHONY: eval test lint format leaderboard clean help
 
 help:
 	@echo "make eval [MODEL=...] [SUITE=quick|TASKS=a,b] [LIMIT=N] [BATCH_SIZE=N] [OUTPUT=dir]"
+	@echo "make leaderboard  # results/leaderboard.{md,csv,json,html} from every results file"
 	@echo "make test    # create $(VENV), install, run the test suite"
 	@echo "make lint    # ruff + mypy"
 
@@ -41,6 +42,10 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 eval: $(VENV)/.installed-default-model
 	$(BIN)/jpeval prepare-model '$(MODEL)'
 	$(BIN)/jpeval run $(RUN_ARGS)
+
+# Reads every results file under $(OUTPUT) and writes $(OUTPUT)/leaderboard.{md,csv,json,html}.
+leaderboard: $(VENV)/.installed-hf
+	$(BIN)/jpeval leaderboard '$(OUTPUT)' --output '$(OUTPUT)'
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

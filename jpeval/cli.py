@@ -74,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", type=Path, default=None, help="parent folder (default: tasks/<category>)"
     )
 
+    lb = sub.add_parser("leaderboard", help="aggregate results into leaderboard tables")
+    lb.add_argument(
+        "paths", type=Path, nargs="*", default=[Path("results")], help="results folders or files"
+    )
+    lb.add_argument("--config", type=Path, help="default: configs/leaderboard.yaml")
+    lb.add_argument(
+        "--reported", type=Path, help="folder of published scores (default: configs/reported)"
+    )
+    lb.add_argument(
+        "--output", type=Path, default=Path("results"), help="where leaderboard.* are written"
+    )
+    lb.add_argument(
+        "--run", action="append", default=[], help="pin this run id for its model (repeatable)"
+    )
+
     m = sub.add_parser("prepare-model", help="build the local copy a model entry needs (once)")
     m.add_argument("model", help="name in configs/models")
     m.add_argument("--force", action="store_true", help="rebuild even if already prepared")
@@ -161,6 +176,26 @@ def cmd_new_task(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from jpeval.errors import JpevalError
+    from jpeval.leaderboard.aggregate import build, load_runs, result_files
+    from jpeval.leaderboard.config import load_config, load_reported
+    from jpeval.leaderboard.render import write_all
+    from jpeval.paths import configs_dir
+
+    cfg = load_config(args.config or configs_dir() / "leaderboard.yaml")
+    reported = load_reported(args.reported or configs_dir() / "reported")
+    files = result_files(args.paths)
+    if not files:
+        raise JpevalError(
+            f"no results files under {', '.join(map(str, args.paths))}: run `jpeval run` first"
+        )
+    board = build(cfg, load_runs(files), reported, args.run)
+    for path in write_all(board, args.output):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_prepare_model(args: argparse.Namespace) -> int:
     from jpeval.models import prepare, resolve_model
 
@@ -176,6 +211,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "new-task": cmd_new_task,
     "prepare-model": cmd_prepare_model,
+    "leaderboard": cmd_leaderboard,
 }
 
 

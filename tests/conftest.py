@@ -5,11 +5,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jpeval.paths import cache_dir
+from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, request_key
 from tests.tiny_model import CHAT_TEMPLATE, build_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,3 +141,33 @@ def run_cli(
             f"jpeval {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
         )
     return proc
+
+
+class ScriptedBackend:
+    """Answers from a table: the oracle knows every gold answer; the constant one picks option A."""
+
+    name = "scripted"
+    chunk_size = None
+
+    def __init__(self, gold: dict[str, str], chat: bool, oracle: bool, skill: int = 100) -> None:
+        self.gold, self.has_chat_template, self.oracle, self.skill = gold, chat, oracle, skill
+
+    def _knows(self, key: str) -> bool:
+        """A deterministic share (``skill`` %) of items is answered right."""
+        return self.oracle and int(key[:8], 16) % 100 < self.skill
+
+    def loglikelihood(self, requests: Sequence[Loglikelihood]) -> list[LoglikelihoodResult]:
+        out = []
+        for r in requests:
+            key = request_key(Loglikelihood(r.context, ""))
+            right = self.gold.get(key) == r.continuation
+            good = not self.oracle or right == self._knows(key)  # constant: all equal, picks A
+            out.append(LoglikelihoodResult(0.0 if good else -5.0, True, 1))
+        return out
+
+    def generate(self, requests: Sequence[Generate]) -> list[str]:
+        keys = [request_key(Loglikelihood(r.prompt, "")) for r in requests]
+        return [self.gold[k] if self._knows(k) else "A" for k in keys]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"backend": self.name, "oracle": self.oracle, "skill": self.skill}

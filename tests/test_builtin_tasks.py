@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from jpeval.registry import discover_tasks
-from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, request_key
+from jpeval.requests import Loglikelihood, request_key
 from jpeval.runner import RunConfig, run
 from jpeval.task import Task
+from tests.conftest import ScriptedBackend
 
 FOUND = discover_tasks()
 OWN_TASKS = {n: Task.load(p) for n, p in FOUND.items() if not n.startswith("external.")}
@@ -48,32 +47,6 @@ def test_culture_module_size(tasks: dict[str, Task]) -> None:
     culture = [t for n, t in tasks.items() if n.startswith("culture.")]
     assert len(culture) == 7
     assert all(len(t.items) >= 60 for t in culture)
-
-
-class ScriptedBackend:
-    """Answers from a table: the oracle knows every gold answer; the constant one picks option A."""
-
-    name = "scripted"
-    chunk_size = None
-
-    def __init__(self, gold: dict[str, str], chat: bool, oracle: bool) -> None:
-        self.gold, self.has_chat_template, self.oracle = gold, chat, oracle
-
-    def loglikelihood(self, requests: Sequence[Loglikelihood]) -> list[LoglikelihoodResult]:
-        out = []
-        for r in requests:
-            right = self.gold.get(request_key(Loglikelihood(r.context, ""))) == r.continuation
-            out.append(LoglikelihoodResult(0.0 if (right or not self.oracle) else -5.0, True, 1))
-        return out
-
-    def generate(self, requests: Sequence[Generate]) -> list[str]:
-        return [
-            self.gold[request_key(Loglikelihood(r.prompt, ""))] if self.oracle else "A"
-            for r in requests
-        ]
-
-    def fingerprint(self) -> dict[str, Any]:
-        return {"backend": self.name, "oracle": self.oracle, "chat": self.has_chat_template}
 
 
 def _gold_table(tasks: list[Task], chat: bool) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Leaderboards from results files: aggregation with bootstrap intervals, and rendering."""
