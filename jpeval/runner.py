@@ -253,6 +253,8 @@ def summarise(
             prompt_sha256=task.prompt_sha256,
             fewshot_ids=[s.id for s in task.shots],
             samples_file=f"{run_id}/samples/{task.name}.jsonl",
+            item_scores=[s.scores[primary] for s in rows],
+            chance=sum(1 / len(s.choices) if s.choices else 0.0 for s in rows) / max(len(rows), 1),
         )
     categories: dict[str, CategoryScore] = {}
     for name, ts in scores.items():

@@ -162,6 +162,13 @@ class ModelSpec(_Spec):
     params_b: float | None = Field(default=None, gt=0, description="parameters, in billions")
     license: str = ""
     instruct: bool | None = None
+    release_date: str | None = Field(default=None, description="YYYY-MM or YYYY-MM-DD")
+    checked: bool = Field(
+        default=True, description="false: the id, licence or date was not checked against the hub"
+    )
+    api_key_env: str | None = Field(
+        default=None, description="openai backend: the environment variable holding the API key"
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     options: dict[str, Any] = Field(default_factory=dict)
 

@@ -159,7 +159,7 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     proc = run_cli("run", "--model", "gema-3-270m", "--output", str(tmp_path), check=False)
     assert (
         proc.returncode == 2
-        and "unknown model 'gema-3-270m'. Did you mean 'gemma-3-270m'?" in proc.stderr
+        and "unknown model 'gema-3-270m'. Did you mean 'gemma-3-270m'" in proc.stderr
     )
     proc = run_cli(
         "run",

@@ -49,7 +49,14 @@ def _hf() -> BackendFactory:
     return HFBackend.from_spec
 
 
+def _random() -> BackendFactory:
+    from jpeval.backends.random import RandomBackend
+
+    return RandomBackend.from_spec
+
+
 BACKENDS.register("hf", _hf)
+BACKENDS.register("random", _random)
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:

@@ -133,19 +133,24 @@ def load_runs(files: Sequence[Path]) -> list[tuple[Path, RunResult]]:
 
 def _item_scores(path: Path, samples_file: str, metric: str) -> tuple[np.ndarray, float]:
     """Per-item scores of the primary metric, and the task's chance level."""
-    scores, chance = [], []
     sample_path = path.parent / samples_file
-    for lineno, line in enumerate(sample_path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        lines = sample_path.read_text(encoding="utf-8").splitlines()
+        rows = json.loads("[" + ",".join(lines) + "]")  # one parse for the whole file
+    except (OSError, ValueError) as e:
+        raise ValidationError([Problem(str(sample_path), f"cannot read samples: {e}")]) from None
+    scores = np.empty(len(rows))
+    chance = np.empty(len(rows))
+    for i, row in enumerate(rows):
         try:
-            row = json.loads(line)
-            scores.append(float(row["scores"][metric]))
-        except (ValueError, KeyError, TypeError) as e:
+            scores[i] = float(row["scores"][metric])
+        except (KeyError, TypeError, ValueError) as e:
             raise ValidationError(
-                [Problem(str(sample_path), f"bad sample: {e}", lineno, "scores")]
+                [Problem(str(sample_path), f"no {metric} score: {e}", i + 1, "scores")]
             ) from None
         choices = row.get("choices")
-        chance.append(1 / len(choices) if choices else 0.0)
-    return np.asarray(scores, dtype=np.float64), float(np.mean(chance)) if chance else 0.0
+        chance[i] = 1 / len(choices) if choices else 0.0
+    return scores, float(chance.mean()) if len(rows) else 0.0
 
 
 def select(
@@ -173,7 +178,10 @@ def select(
     out = {}
     for (model, task), (path, r) in chosen.items():
         ts = r.tasks[task]
-        items, chance = _item_scores(path, ts.samples_file, ts.metric)
+        if ts.item_scores is not None and ts.chance is not None:
+            items, chance = np.asarray(ts.item_scores, dtype=np.float64), ts.chance
+        else:  # results written before item scores were recorded: read the samples
+            items, chance = _item_scores(path, ts.samples_file, ts.metric)
         out[(model, task)] = Selected(
             model, task, ts.version, ts.mode, ts.metric, r.run_id, items, chance
         )
