@@ -32,9 +32,10 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# One stamp per extra set: reinstall when pyproject.toml changes.
+# One stamp per extra set: reinstall when pyproject.toml changes. torch first (CPU build),
+# except for the leaderboard, which needs none.
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(if $(TORCH),$(PIP) install '$(TORCH)')
+	$(if $(and $(TORCH),$(filter-out leaderboard,$*)),$(PIP) install '$(TORCH)')
 	$(PIP) install -e '.[$*]'
 	$(BIN)/python -c 'import jpeval'
 	touch $@
@@ -47,7 +48,7 @@ eval: $(VENV)/.installed-default-model
 	$(BIN)/jpeval run $(RUN_ARGS)
 
 # Reads every results file under $(OUTPUT) and writes $(OUTPUT)/leaderboard.{md,csv,json,html}.
-leaderboard: $(VENV)/.installed-hf
+leaderboard: $(VENV)/.installed-leaderboard
 	$(BIN)/jpeval leaderboard '$(OUTPUT)' --output '$(OUTPUT)'
 
 test: $(VENV)/.installed-test

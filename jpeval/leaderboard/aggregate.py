@@ -60,6 +60,7 @@ class ModelRow(_Out):
 
 class TaskInfo(_Out):
     name: str
+    kind: str
     category: str
     version: int
     metric: str
@@ -95,6 +96,7 @@ class Selected:
     model: str
     task: str
     version: int
+    kind: str
     mode: str
     metric: str
     run_id: str
@@ -183,7 +185,7 @@ def select(
         else:  # results written before item scores were recorded: read the samples
             items, chance = _item_scores(path, ts.samples_file, ts.metric)
         out[(model, task)] = Selected(
-            model, task, ts.version, ts.mode, ts.metric, r.run_id, items, chance
+            model, task, ts.version, ts.kind, ts.mode, ts.metric, r.run_id, items, chance
         )
     return out, sorted(set(skipped))
 
@@ -305,6 +307,7 @@ def build(
     tasks_info = [
         TaskInfo(
             name=t,
+            kind=first[t].kind,
             category=cat_of.get(t, "other"),
             version=first[t].version,
             metric=first[t].metric,

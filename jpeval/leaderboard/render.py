@@ -55,6 +55,11 @@ def to_markdown(board: Board) -> str:
         lines.append("| " + " | ".join(head + cells) + " |")
     if board.gaps or board.origin_means:
         lines += ["", "## Domestic vs global", ""]
+        if not board.gaps:
+            lines += [
+                "No category has both a measured domestic and a measured global model yet.",
+                "",
+            ]
         lines += [
             "| category | best domestic | best global | gap (domestic − global) |",
             "|---|---|---|---|",
@@ -80,16 +85,13 @@ def to_markdown(board: Board) -> str:
         vals = []
         for r in board.models:
             cell = r.tasks.get(t.name)
-            vals.append(
-                "—"
-                if cell is None
-                else f"{cell.score:.3f}" + ("ᵍ" if cell.mode == "generate" else "")
-            )
+            generated = t.kind == "multiple_choice" and cell is not None and cell.mode == "generate"
+            vals.append("—" if cell is None else f"{cell.score:.3f}" + ("ᵍ" if generated else ""))
         lines.append(f"| {md(t.name)} | v{t.version} | {t.metric} | " + " | ".join(vals) + " |")
     lines += [
         "",
-        "ᵍ: the model generated its answer (chat template); "
-        "otherwise options were scored by log-likelihood.",
+        "ᵍ: a multiple-choice task the model answered by generating (chat template); "
+        "otherwise its options were scored by log-likelihood.",
     ]
     if board.reported:
         lines += [
