@@ -70,4 +70,5 @@ def test_oracle_scores_one_and_constant_scores_chance(
     for name in MC:
         assert oracle.tasks[name].score == 1.0, name
         assert oracle.tasks[name].mode == ("generate" if chat else "loglikelihood")
-        assert abs(constant.tasks[name].score - 0.25) <= 0.05, name
+        chance = constant.tasks[name].chance  # 1 / number of options
+        assert chance is not None and abs(constant.tasks[name].score - chance) <= 0.05, name
