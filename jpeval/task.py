@@ -135,80 +135,18 @@ class Task:
 
     @classmethod
     def load(cls, folder: Path) -> Task:
+        """Load and check a task folder; raise one ValidationError listing every problem."""
         folder = Path(folder)
         spec_path = folder / "task.yaml"
         spec = load_spec(spec_path, TaskSpec)
         _, key_lines = read_yaml(spec_path)
-        problems: list[Problem] = []
-        templates: dict[str, jinja2.Template] = {}
-        for fld in ("prompt", "choice_prompt"):
-            text = getattr(spec, fld)
-            try:
-                if text is not None:
-                    templates[fld] = _ENV.from_string(text)
-            except jinja2.TemplateSyntaxError as e:
-                line = key_lines.get(fld)
-                problems.append(
-                    Problem(str(spec_path), f"template syntax error: {e.message}", line, fld)
-                )
-        for m in spec.metric_names:
-            if m not in METRICS:
-                problems.append(
-                    Problem(
-                        str(spec_path), f"unknown metric {m!r}", key_lines.get("metrics"), "metrics"
-                    )
-                )
-            elif METRICS.get(m).kind != spec.kind:
-                problems.append(
-                    Problem(
-                        str(spec_path),
-                        f"metric {m!r} is for {METRICS.get(m).kind} tasks",
-                        key_lines.get("metrics"),
-                        "metrics",
-                    )
-                )
-        local_shots = spec.fewshot.from_ if spec.fewshot and spec.hf is None else None
-        for fld, rel in (("data", spec.data), ("fewshot.from", local_shots)):
-            if rel is not None and not (folder / rel).resolve().is_relative_to(folder.resolve()):
-                problems.append(
-                    Problem(
-                        str(spec_path),
-                        f"{rel!r} must be a file inside the task folder",
-                        key_lines.get(fld.split(".")[0]),
-                        fld,
-                    )
-                )
+        templates, problems = _check_spec(spec, folder, key_lines)
         if problems:
             raise ValidationError(problems)
         digest = hashlib.sha256()
         source = spec.hf.split if spec.hf else str(spec.data)
         items = _load_items(folder, source, spec, templates, problems, digest)
-        shots: list[Item] = []
-        if spec.fewshot is not None:
-            pool = _load_items(folder, spec.fewshot.from_, spec, templates, problems, digest)
-            test_ids = {i.id for i in items}
-            for it in pool:
-                if it.id in test_ids:
-                    problems.append(
-                        Problem(
-                            _source_name(folder, spec, spec.fewshot.from_),
-                            f"id {it.id!r} is also a test item",
-                            it.line,
-                            "id",
-                        )
-                    )
-            if spec.fewshot.n > len(pool):
-                problems.append(
-                    Problem(
-                        str(spec_path),
-                        f"asks for {spec.fewshot.n} examples "
-                        f"but {spec.fewshot.from_} has {len(pool)}",
-                        key_lines.get("fewshot"),
-                        "fewshot.n",
-                    )
-                )
-            else:
-                shots = random.Random(spec.fewshot.seed).sample(pool, spec.fewshot.n)
+        shots = _load_shots(folder, spec, templates, items, problems, digest, key_lines)
         if problems:
             raise ValidationError(problems)
         return cls(spec, folder, items, shots, digest.hexdigest())
@@ -320,6 +258,66 @@ class Task:
 
 def _visible(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in HIDDEN_FIELDS}
+
+
+def _check_spec(
+    spec: TaskSpec, folder: Path, key_lines: dict[str, int]
+) -> tuple[dict[str, jinja2.Template], list[Problem]]:
+    """Compile the templates and check metric names and data paths against the spec."""
+    spec_path = str(folder / "task.yaml")
+    problems: list[Problem] = []
+    templates: dict[str, jinja2.Template] = {}
+    for fld in ("prompt", "choice_prompt"):
+        text = getattr(spec, fld)
+        try:
+            if text is not None:
+                templates[fld] = _ENV.from_string(text)
+        except jinja2.TemplateSyntaxError as e:
+            msg = f"template syntax error: {e.message}"
+            problems.append(Problem(spec_path, msg, key_lines.get(fld), fld))
+    line = key_lines.get("metrics")
+    for m in spec.metric_names:
+        if m not in METRICS:
+            problems.append(Problem(spec_path, f"unknown metric {m!r}", line, "metrics"))
+        elif (kind := METRICS.get(m).kind) != spec.kind:
+            problems.append(
+                Problem(spec_path, f"metric {m!r} is for {kind} tasks", line, "metrics")
+            )
+    local_shots = spec.fewshot.from_ if spec.fewshot and spec.hf is None else None
+    for fld, rel in (("data", spec.data), ("fewshot.from", local_shots)):
+        if rel is not None and not (folder / rel).resolve().is_relative_to(folder.resolve()):
+            msg = f"{rel!r} must be a file inside the task folder"
+            problems.append(Problem(spec_path, msg, key_lines.get(fld.split(".")[0]), fld))
+    return templates, problems
+
+
+def _load_shots(
+    folder: Path,
+    spec: TaskSpec,
+    templates: dict[str, jinja2.Template],
+    items: list[Item],
+    problems: list[Problem],
+    digest: Any,
+    key_lines: dict[str, int],
+) -> list[Item]:
+    """The few-shot examples: ``n`` drawn once with the spec's seed, none also a test item."""
+    if spec.fewshot is None:
+        return []
+    pool = _load_items(folder, spec.fewshot.from_, spec, templates, problems, digest)
+    test_ids = {i.id for i in items}
+    where = _source_name(folder, spec, spec.fewshot.from_)
+    problems += [
+        Problem(where, f"id {it.id!r} is also a test item", it.line, "id")
+        for it in pool
+        if it.id in test_ids
+    ]
+    if spec.fewshot.n > len(pool):
+        msg = f"asks for {spec.fewshot.n} examples but {spec.fewshot.from_} has {len(pool)}"
+        problems.append(
+            Problem(str(folder / "task.yaml"), msg, key_lines.get("fewshot"), "fewshot.n")
+        )
+        return []
+    return random.Random(spec.fewshot.seed).sample(pool, spec.fewshot.n)
 
 
 def _choice_question(
