@@ -298,6 +298,30 @@ def _libraries() -> dict[str, str]:
     return out
 
 
+def provenance(
+    cfg: RunConfig, limit: int | None, started: str, timings: dict[str, float]
+) -> Provenance:
+    """Where a result came from: code version, command, machine, libraries, settings, timings."""
+    commit = _git("rev-parse", "HEAD")
+    return Provenance(
+        jpeval_version=jpeval.__version__,
+        git_commit=commit,
+        git_dirty=None if commit is None else bool(_git("status", "--porcelain")),
+        command=list(sys.argv),
+        python=platform.python_version(),
+        platform=platform.platform(),
+        hardware=_hardware(),
+        libraries=_libraries(),
+        normalizer_version=NORMALIZER_VERSION,
+        seed=cfg.seed,
+        limit=limit,
+        batch_size=cfg.batch_size,
+        started_at=started,
+        finished_at=utc_now(),
+        timings={k: round(v, 3) for k, v in timings.items()},
+    )
+
+
 # ---- the whole run -----------------------------------------------------------------------
 
 
@@ -347,7 +371,6 @@ def run(
     task_scores, categories = summarise(tasks, samples, chat, cfg.seed, run_id)
     timings["scoring"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    commit = _git("rev-parse", "HEAD")
     result = RunResult(
         run_id=run_id,
         model=ModelInfo(
@@ -366,23 +389,7 @@ def run(
             cached=n_cached,
             computed=len(plan.unique) - n_cached,
         ),
-        provenance=Provenance(
-            jpeval_version=jpeval.__version__,
-            git_commit=commit,
-            git_dirty=None if commit is None else bool(_git("status", "--porcelain")),
-            command=list(sys.argv),
-            python=platform.python_version(),
-            platform=platform.platform(),
-            hardware=_hardware(),
-            libraries=_libraries(),
-            normalizer_version=NORMALIZER_VERSION,
-            seed=cfg.seed,
-            limit=limit,
-            batch_size=cfg.batch_size,
-            started_at=started,
-            finished_at=utc_now(),
-            timings={k: round(v, 3) for k, v in timings.items()},
-        ),
+        provenance=provenance(cfg, limit, started, timings),
     )
     path = write_run(cfg.output / spec.name, result, samples)
     return path, result, samples
