@@ -209,7 +209,7 @@ class Task:
         if self.spec.kind == "generate":
             generation = str(outputs[0])
             refs = self._references(item)
-            text = TextOutcome(generation, refs)
+            text = TextOutcome(generation, refs, _visible(item.fields))
             return Sample(
                 task=self.name,
                 id=item.id,

@@ -81,3 +81,25 @@ def test_types_present() -> None:
     assert (a.sonkeigo, a.kenjogo, a.teineigo) == (False, True, True)
     a = analyze("明日は雨だ。")
     assert (a.sonkeigo, a.kenjogo, a.teineigo) == (False, False, False)
+
+
+def test_rewrite_metrics() -> None:
+    from jpeval.metrics import TextOutcome, keigo_conversion, keigo_correction, morph_f1
+
+    refs = ["社長がおっしゃいました。"]
+    assert keigo_correction(TextOutcome("社長がおっしゃいました。", refs)) == 1.0
+    assert keigo_correction(TextOutcome("社長がおっしゃられました。", refs)) == 0.0  # error left in
+    assert 0 < keigo_correction(TextOutcome("社長はそうおっしゃいました。", refs)) < 1
+    need = {"required": ["sonkeigo", "teineigo"]}
+    assert (
+        keigo_conversion(
+            TextOutcome("先生がいらっしゃいます。", ["先生がいらっしゃいます。"], need)
+        )
+        == 1.0
+    )
+    assert (
+        keigo_conversion(TextOutcome("先生が来ます。", ["先生がいらっしゃいます。"], need)) == 0.0
+    )
+    assert morph_f1(TextOutcome("先生が来ます。", ["先生がいらっしゃいます。"])) == pytest.approx(
+        0.75
+    )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from jpeval.registry import Registry
 from jpeval.text.normalize import normalize
@@ -30,10 +31,12 @@ class ChoiceOutcome:
 
 @dataclass(frozen=True)
 class TextOutcome:
-    """A generation item: the extracted prediction and the accepted references."""
+    """A generation item: the prediction, the accepted references and the item's own fields
+    (for metrics that check per-item requirements)."""
 
     prediction: str
     references: Sequence[str]
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,47 @@ def date_match(o: TextOutcome) -> float:
     return 0.0
 
 
+def _bag_f1(pred: list[str], ref: list[str]) -> float:
+    p, r = Counter(pred), Counter(ref)
+    if not p or not r:
+        return float(p == r)
+    common = sum((p & r).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / sum(p.values()), common / sum(r.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def morph_f1(o: TextOutcome) -> float:
+    """F1 over morphemes (fugashi + unidic-lite), best over references."""
+    from jpeval.text.segment import morphemes
+
+    pred = morphemes(o.prediction.split("\n", 1)[0])
+    return max(_bag_f1(pred, morphemes(r)) for r in o.references)
+
+
+def _keigo_ok(text: str, required: Sequence[str]) -> bool:
+    from jpeval.text.keigo import analyze
+
+    a = analyze(text)
+    return not a.errors and all(getattr(a, t) for t in required)
+
+
+def keigo_correction(o: TextOutcome) -> float:
+    """0 if the keigo analyser still finds an error in the answer, else its morpheme F1 to the
+    references (so the rest of the sentence must be kept)."""
+    answer = o.prediction.split("\n", 1)[0]
+    return morph_f1(o) if answer.strip() and _keigo_ok(answer, ()) else 0.0
+
+
+def keigo_conversion(o: TextOutcome) -> float:
+    """0 unless the answer has no keigo error and every type the item requires (its
+    ``required`` field: sonkeigo, kenjogo, teineigo); then its morpheme F1 to the references."""
+    answer = o.prediction.split("\n", 1)[0]
+    required = list(o.fields.get("required", []))
+    return morph_f1(o) if answer.strip() and _keigo_ok(answer, required) else 0.0
+
+
 METRICS: Registry[Metric] = Registry("metric")
 
 
@@ -142,5 +186,8 @@ for _m in (
     Metric("exact_match", "generate", exact_match),
     Metric("char_f1", "generate", char_f1),
     Metric("date_match", "generate", date_match),
+    Metric("morph_f1", "generate", morph_f1),
+    Metric("keigo_correction", "generate", keigo_correction),
+    Metric("keigo_conversion", "generate", keigo_conversion),
 ):
     METRICS.register(_m.name, _fixed(_m))
