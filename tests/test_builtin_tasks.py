@@ -72,3 +72,15 @@ def test_oracle_scores_one_and_constant_scores_chance(
         assert oracle.tasks[name].mode == ("generate" if chat else "loglikelihood")
         chance = constant.tasks[name].chance  # 1 / number of options
         assert chance is not None and abs(constant.tasks[name].score - chance) <= 0.05, name
+
+
+def test_oracle_scores_one_on_generation_tasks(tasks: dict[str, Task], tmp_path: Path) -> None:
+    """Feeding back each item's first reference scores 1.0 under every task's primary metric
+    (for keigo rewriting: the analyser accepts every reference and the overlap is total)."""
+    names = [n for n in OWN if tasks[n].spec.kind == "generate"]
+    gold = _gold_table([tasks[n] for n in names], chat=False)
+    cfg = RunConfig(model="hf:scripted", tasks=tuple(names), output=tmp_path, use_cache=False)
+    _, oracle, _ = run(cfg, backend=ScriptedBackend(gold, chat=False, oracle=True))
+    assert {"keigo.correction", "keigo.conversion", "admin.wareki"} <= set(names)
+    for name in names:
+        assert oracle.tasks[name].score == 1.0, name
