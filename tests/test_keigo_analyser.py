@@ -103,3 +103,14 @@ def test_rewrite_metrics() -> None:
     assert morph_f1(TextOutcome("先生が来ます。", ["先生がいらっしゃいます。"])) == pytest.approx(
         0.75
     )
+
+
+def test_unchanged_copy_does_not_score() -> None:
+    """An error the analyser cannot see (raising one's own side) must still be corrected."""
+    from jpeval.metrics import TextOutcome, keigo_correction
+
+    source = "部長がそのようにおっしゃっていました。"
+    refs = ["部長の田中がそのように申しておりました。"]
+    fields = {"sentence": source}
+    assert keigo_correction(TextOutcome(source, refs, fields)) == 0.0
+    assert keigo_correction(TextOutcome(refs[0], refs, fields)) == 1.0

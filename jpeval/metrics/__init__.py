@@ -158,19 +158,30 @@ def _keigo_ok(text: str, required: Sequence[str]) -> bool:
     return not a.errors and all(getattr(a, t) for t in required)
 
 
-def keigo_correction(o: TextOutcome) -> float:
-    """0 if the keigo analyser still finds an error in the answer, else its morpheme F1 to the
-    references (so the rest of the sentence must be kept)."""
+def _rewrite_score(o: TextOutcome, source_field: str, required: Sequence[str]) -> float:
+    """Morpheme F1 to the references, or 0 when the answer is empty, still has a keigo error
+    (or lacks a required type), or is at least as close to the original sentence as to the
+    references (an unchanged copy must not score)."""
     answer = o.prediction.split("\n", 1)[0]
-    return morph_f1(o) if answer.strip() and _keigo_ok(answer, ()) else 0.0
+    if not answer.strip() or not _keigo_ok(answer, required):
+        return 0.0
+    best = morph_f1(o)
+    source = o.fields.get(source_field)
+    if isinstance(source, str) and morph_f1(TextOutcome(answer, [source])) >= best:
+        return 0.0
+    return best
+
+
+def keigo_correction(o: TextOutcome) -> float:
+    """keigo.correction: the error must be gone and the answer closer to a reference than to
+    the original ``sentence``; then its morpheme F1 to the references."""
+    return _rewrite_score(o, "sentence", ())
 
 
 def keigo_conversion(o: TextOutcome) -> float:
-    """0 unless the answer has no keigo error and every type the item requires (its
-    ``required`` field: sonkeigo, kenjogo, teineigo); then its morpheme F1 to the references."""
-    answer = o.prediction.split("\n", 1)[0]
-    required = list(o.fields.get("required", []))
-    return morph_f1(o) if answer.strip() and _keigo_ok(answer, required) else 0.0
+    """keigo.conversion: every type the item requires (``required``: sonkeigo, kenjogo,
+    teineigo) present, no keigo error, closer to a reference than to ``plain``; then F1."""
+    return _rewrite_score(o, "plain", list(o.fields.get("required", [])))
 
 
 METRICS: Registry[Metric] = Registry("metric")
