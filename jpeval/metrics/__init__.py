@@ -158,12 +158,12 @@ def _keigo_ok(text: str, required: Sequence[str]) -> bool:
     return not a.errors and all(getattr(a, t) for t in required)
 
 
-def _rewrite_score(o: TextOutcome, source_field: str, required: Sequence[str]) -> float:
-    """Morpheme F1 to the references, or 0 when the answer is empty, still has a keigo error
-    (or lacks a required type), or is at least as close to the original sentence as to the
-    references (an unchanged copy must not score)."""
+def _rewrite_score(o: TextOutcome, source_field: str, ok: Callable[[str], bool]) -> float:
+    """Morpheme F1 to the references, or 0 when the answer is empty, fails the rule check
+    ``ok``, or is at least as close to the original sentence as to the references (an
+    unchanged copy must not score)."""
     answer = o.prediction.split("\n", 1)[0]
-    if not answer.strip() or not _keigo_ok(answer, required):
+    if not answer.strip() or not ok(answer):
         return 0.0
     best = morph_f1(o)
     source = o.fields.get(source_field)
@@ -175,13 +175,22 @@ def _rewrite_score(o: TextOutcome, source_field: str, required: Sequence[str]) -
 def keigo_correction(o: TextOutcome) -> float:
     """keigo.correction: the error must be gone and the answer closer to a reference than to
     the original ``sentence``; then its morpheme F1 to the references."""
-    return _rewrite_score(o, "sentence", ())
+    return _rewrite_score(o, "sentence", lambda a: _keigo_ok(a, ()))
 
 
 def keigo_conversion(o: TextOutcome) -> float:
     """keigo.conversion: every type the item requires (``required``: sonkeigo, kenjogo,
     teineigo) present, no keigo error, closer to a reference than to ``plain``; then F1."""
-    return _rewrite_score(o, "plain", list(o.fields.get("required", [])))
+    required = list(o.fields.get("required", []))
+    return _rewrite_score(o, "plain", lambda a: _keigo_ok(a, required))
+
+
+def koyobun_rewrite(o: TextOutcome) -> float:
+    """admin.koyobun_rewrite: no 公用文 rule violation left (jpeval.text.koyobun) and closer to a
+    reference than to the original ``sentence``; then its morpheme F1 to the references."""
+    from jpeval.text.koyobun import check
+
+    return _rewrite_score(o, "sentence", lambda a: not check(a))
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -200,5 +209,6 @@ for _m in (
     Metric("morph_f1", "generate", morph_f1),
     Metric("keigo_correction", "generate", keigo_correction),
     Metric("keigo_conversion", "generate", keigo_conversion),
+    Metric("koyobun_rewrite", "generate", koyobun_rewrite),
 ):
     METRICS.register(_m.name, _fixed(_m))

@@ -1,0 +1,131 @@
+"""A rule checker for 「公用文作成の考え方」(文化審議会建議, 2022): each rule a small function
+returning the violations it finds, with a suggestion.
+
+Rules (ids as used by admin.koyobun_rewrite): kana_conjunction (ただし, かつ), kana_formal_noun
+(こと, とき, もの, ほか after a modifier), kanji_conjunction (及び, 並びに, 又は, 若しくは),
+kagetsu (3か月, 3か所), long_vowel (コンピューター), arabic_numerals (horizontal text),
+digit_grouping (12,000円), punctuation (。、 not ．，). The checks look at form only and
+assume horizontal text; formal nouns are found with fugashi (a 事・時・物・外・他 right after
+a verb, adjective, auxiliary or adnominal), and 所 is left alone (it is also a real place).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+CHECKER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    span: tuple[int, int]
+    suggestion: str
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> Any:
+    import fugashi
+
+    return fugashi.Tagger()
+
+
+def _regex_rule(
+    rule: str, pattern: str, fix: Callable[[re.Match[str]], str]
+) -> Callable[[str], list[Violation]]:
+    rx = re.compile(pattern)
+
+    def check(text: str) -> list[Violation]:
+        return [Violation(rule, m.span(), fix(m)) for m in rx.finditer(text)]
+
+    return check
+
+
+kana_conjunction = _regex_rule(
+    "kana_conjunction", r"但し|且つ", lambda m: {"但し": "ただし", "且つ": "かつ"}[m.group()]
+)
+kagetsu = _regex_rule(
+    "kagetsu", r"(?<=[0-9０-９一二三四五六七八九十])\s*[ヶケカヵ箇]\s*(?=[月所])", lambda m: "か"
+)
+_LONG = "|".join(
+    (
+        *("コンピュータ", "サーバ", "ユーザ", "プリンタ", "エレベータ", "スキャナ", "フォルダ"),
+        *("ブラウザ", "コントローラ", "モニタ", "ヒータ", "センサ", "メモリ", "カテゴリ"),
+    )
+)
+long_vowel = _regex_rule(
+    "long_vowel", rf"(?:{_LONG})(?![ー\u30a0-\u30ff])", lambda m: m.group() + "ー"
+)
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_KANJI_DATE = (
+    r"[一二三四五六七八九十]+月[一二三四五六七八九十]+日"
+    r"|(?<![数何])[二三四五六七八九十百千]+(?:人|円|件|回|歳)"
+)
+arabic_numerals = _regex_rule(
+    "arabic_numerals",
+    rf"[０-９]+|{_KANJI_DATE}",
+    lambda m: (
+        m.group().translate(_FULLWIDTH_DIGITS)
+        if m.group()[0] in "０１２３４５６７８９"
+        else "算用数字で書く"
+    ),
+)
+digit_grouping = _regex_rule(
+    "digit_grouping",
+    r"(?<![\d,，.\-])\d{5,}(?=[円人件名個枚台世帯])",
+    lambda m: f"{int(m.group()):,}",
+)
+punctuation = _regex_rule("punctuation", r"[．，]", lambda m: {"．": "。", "，": "、"}[m.group()])
+
+_KANJI_CONJ = {"及び": "及び", "並びに": "並びに", "又": "又は", "若しくは": "若しくは"}
+_FORMAL = {"事": "こと", "時": "とき", "物": "もの", "外": "ほか", "他": "ほか"}
+_MODIFIER_POS = {"動詞", "助動詞", "形容詞", "連体詞"}
+
+
+def _token_rules(text: str) -> list[Violation]:
+    """kanji_conjunction and kana_formal_noun, which need morphemes."""
+    out: list[Violation] = []
+    words = list(_tagger()(text))
+    pos = 0
+    spans = []
+    for w in words:
+        start = text.find(w.surface, pos)
+        start = pos if start < 0 else start
+        pos = start + len(w.surface)
+        spans.append((start, pos))
+    for i, w in enumerate(words):
+        f = w.feature
+        start, end = spans[i]
+        if f.pos1 == "接続詞" and f.lemma in _KANJI_CONJ and w.surface != f.lemma:
+            if f.lemma == "又":  # または = また + は
+                if i + 1 < len(words) and words[i + 1].surface == "は":
+                    out.append(Violation("kanji_conjunction", (start, spans[i + 1][1]), "又は"))
+            else:
+                out.append(Violation("kanji_conjunction", (start, end), _KANJI_CONJ[f.lemma]))
+        prev = words[i - 1] if i > 0 else None
+        modified = prev is not None and (
+            prev.feature.pos1 in _MODIFIER_POS or (prev.surface == "の" and w.surface in "事時")
+        )
+        if w.surface in _FORMAL and f.pos1 == "名詞" and modified:
+            out.append(Violation("kana_formal_noun", (start, end), _FORMAL[w.surface]))
+    return out
+
+
+RULES: tuple[Callable[[str], list[Violation]], ...] = (
+    kana_conjunction,
+    kagetsu,
+    long_vowel,
+    arabic_numerals,
+    digit_grouping,
+    punctuation,
+    _token_rules,
+)
+
+
+def check(text: str) -> list[Violation]:
+    """Every violation in ``text``, in order of position."""
+    return sorted((v for rule in RULES for v in rule(text)), key=lambda v: v.span)
