@@ -160,14 +160,17 @@ def _keigo_ok(text: str, required: Sequence[str]) -> bool:
 
 def _rewrite_score(o: TextOutcome, source_field: str, ok: Callable[[str], bool]) -> float:
     """Morpheme F1 to the references, or 0 when the answer is empty, fails the rule check
-    ``ok``, or is at least as close to the original sentence as to the references (an
-    unchanged copy must not score)."""
+    ``ok``, is the original sentence unchanged, or is closer to it than to the references.
+    (Morphemes are compared after normalisation, so a fix of 全角 digits or ．is invisible
+    to F1: the exact-copy test catches the unchanged answer.)"""
     answer = o.prediction.split("\n", 1)[0]
     if not answer.strip() or not ok(answer):
         return 0.0
     best = morph_f1(o)
     source = o.fields.get(source_field)
-    if isinstance(source, str) and morph_f1(TextOutcome(answer, [source])) >= best:
+    if isinstance(source, str) and (
+        answer.strip() == source.strip() or morph_f1(TextOutcome(answer, [source])) > best
+    ):
         return 0.0
     return best
 

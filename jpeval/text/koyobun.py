@@ -63,7 +63,7 @@ long_vowel = _regex_rule(
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _KANJI_DATE = (
     r"[一二三四五六七八九十]+月[一二三四五六七八九十]+日"
-    r"|(?<![数何])[二三四五六七八九十百千]+(?:人|円|件|回|歳)"
+    r"|(?<![数何])[二三四五六七八九十百千]+(?:人|円|件|回|歳|時|部|冊|枚|台|か所|か月|[ヶケカ]月)"
 )
 arabic_numerals = _regex_rule(
     "arabic_numerals",
@@ -76,7 +76,7 @@ arabic_numerals = _regex_rule(
 )
 digit_grouping = _regex_rule(
     "digit_grouping",
-    r"(?<![\d,，.\-])\d{5,}(?=[円人件名個枚台世帯])",
+    r"(?<![\d,，.\-])\d{5,}(?=[円人件名個枚台冊世帯部])",
     lambda m: f"{int(m.group()):,}",
 )
 punctuation = _regex_rule("punctuation", r"[．，]", lambda m: {"．": "。", "，": "、"}[m.group()])
@@ -100,6 +100,8 @@ def _token_rules(text: str) -> list[Violation]:
     for i, w in enumerate(words):
         f = w.feature
         start, end = spans[i]
+        if w.surface == "ならび" and i + 1 < len(words) and words[i + 1].surface == "に":
+            out.append(Violation("kanji_conjunction", (start, spans[i + 1][1]), "並びに"))
         if f.pos1 == "接続詞" and f.lemma in _KANJI_CONJ and w.surface != f.lemma:
             if f.lemma == "又":  # または = また + は
                 if i + 1 < len(words) and words[i + 1].surface == "は":
@@ -108,7 +110,7 @@ def _token_rules(text: str) -> list[Violation]:
                 out.append(Violation("kanji_conjunction", (start, end), _KANJI_CONJ[f.lemma]))
         prev = words[i - 1] if i > 0 else None
         modified = prev is not None and (
-            prev.feature.pos1 in _MODIFIER_POS or (prev.surface == "の" and w.surface in "事時")
+            prev.feature.pos1 in _MODIFIER_POS or (prev.surface == "の" and w.surface in "事時外他")
         )
         if w.surface in _FORMAL and f.pos1 == "名詞" and modified:
             out.append(Violation("kana_formal_noun", (start, end), _FORMAL[w.surface]))
