@@ -158,6 +158,16 @@ class HFBackend:
         keep = max(1, self.max_length - len(cont))
         return ctx[-keep:], cont
 
+    def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids left-padded to one width, and the attention mask (1 on real tokens)."""
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for b, s in enumerate(seqs):
+            ids[b, width - len(s) :] = torch.tensor(s, dtype=torch.long)
+            mask[b, width - len(s) :] = 1
+        return ids, mask
+
     # ---- log-likelihood --------------------------------------------------------------------
 
     def loglikelihood(self, requests: Sequence[Loglikelihood]) -> list[LoglikelihoodResult]:
@@ -199,12 +209,7 @@ class HFBackend:
     ) -> list[tuple[int, LoglikelihoodResult]]:
         dev = self.device
         ctx_lens = [len(ctx) for ctx, _ in batch]
-        width = max(ctx_lens)
-        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for b, (ctx, _) in enumerate(batch):
-            ids[b, width - len(ctx) :] = torch.tensor(ctx)
-            mask[b, width - len(ctx) :] = 1
+        ids, mask = self._left_pad([list(ctx) for ctx, _ in batch])
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         first = self.model(
             input_ids=ids.to(dev),
@@ -287,13 +292,8 @@ class HFBackend:
     @torch.inference_mode()
     def _generate_batch(self, prompts: list[list[int]], req: Generate) -> list[str]:
         keep = max(1, self.max_length - req.max_tokens)
-        prompts = [p[-keep:] for p in prompts]
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for b, p in enumerate(prompts):
-            ids[b, width - len(p) :] = torch.tensor(p)
-            mask[b, width - len(p) :] = 1
+        ids, mask = self._left_pad([p[-keep:] for p in prompts])
+        width = ids.shape[1]
         config = GenerationConfig(  # type: ignore[no-untyped-call]
             max_new_tokens=req.max_tokens,
             do_sample=False,

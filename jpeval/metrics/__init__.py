@@ -99,11 +99,12 @@ def exact_match(o: TextOutcome) -> float:
     return float(any(pred == normalize(r) for r in o.references))
 
 
-def _char_f1(pred: str, ref: str) -> float:
-    p, r = Counter(pred.replace(" ", "")), Counter(ref.replace(" ", ""))
-    common = sum((p & r).values())
+def _bag_f1(pred: list[str], ref: list[str]) -> float:
+    """F1 of two bags of tokens (characters or morphemes)."""
+    p, r = Counter(pred), Counter(ref)
     if not p or not r:
         return float(p == r)
+    common = sum((p & r).values())
     if common == 0:
         return 0.0
     precision, recall = common / sum(p.values()), common / sum(r.values())
@@ -113,7 +114,8 @@ def _char_f1(pred: str, ref: str) -> float:
 def char_f1(o: TextOutcome) -> float:
     """Character-level F1 (bag of characters, as in JSQuAD), best over references."""
     pred = normalize(o.prediction)
-    return max(_char_f1(pred, normalize(r)) for r in o.references)
+    chars = list(pred.replace(" ", ""))
+    return max(_bag_f1(chars, list(normalize(r).replace(" ", ""))) for r in o.references)
 
 
 def date_match(o: TextOutcome) -> float:
@@ -130,17 +132,6 @@ def date_match(o: TextOutcome) -> float:
         if want is not None and pred == want:
             return 1.0
     return 0.0
-
-
-def _bag_f1(pred: list[str], ref: list[str]) -> float:
-    p, r = Counter(pred), Counter(ref)
-    if not p or not r:
-        return float(p == r)
-    common = sum((p & r).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / sum(p.values()), common / sum(r.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def morph_f1(o: TextOutcome) -> float:

@@ -24,8 +24,8 @@ Accepted and never flagged: 敬語連結 (召し上がっていらっしゃる),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+
+from jpeval.text.segment import words_with_spans
 
 ANALYSER_VERSION = "1"
 
@@ -89,21 +89,11 @@ class _Tok:
     end: int
 
 
-@lru_cache(maxsize=1)
-def _tagger() -> Any:
-    import fugashi
-
-    return fugashi.Tagger()
-
-
 def _tokens(text: str) -> list[_Tok]:
-    out, pos = [], 0
-    for w in _tagger()(text):
-        start = text.find(w.surface, pos)
-        start = pos if start < 0 else start
-        pos = start + len(w.surface)
+    out = []
+    for w, start, end in words_with_spans(text):
         f = w.feature
-        out.append(_Tok(w.surface, f.lemma or w.surface, f.pos1, f.pos3 or "", start, pos))
+        out.append(_Tok(w.surface, f.lemma or w.surface, f.pos1, f.pos3 or "", start, end))
     return out
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+
+from jpeval.text.segment import words_with_spans
 
 CHECKER_VERSION = "1"
 
@@ -25,13 +25,6 @@ class Violation:
     rule: str
     span: tuple[int, int]
     suggestion: str
-
-
-@lru_cache(maxsize=1)
-def _tagger() -> Any:
-    import fugashi
-
-    return fugashi.Tagger()
 
 
 def _regex_rule(
@@ -89,14 +82,9 @@ _MODIFIER_POS = {"動詞", "助動詞", "形容詞", "連体詞"}
 def _token_rules(text: str) -> list[Violation]:
     """kanji_conjunction and kana_formal_noun, which need morphemes."""
     out: list[Violation] = []
-    words = list(_tagger()(text))
-    pos = 0
-    spans = []
-    for w in words:
-        start = text.find(w.surface, pos)
-        start = pos if start < 0 else start
-        pos = start + len(w.surface)
-        spans.append((start, pos))
+    tagged = words_with_spans(text)
+    words = [w for w, _, _ in tagged]
+    spans = [(start, end) for _, start, end in tagged]
     for i, w in enumerate(words):
         f = w.feature
         start, end = spans[i]
