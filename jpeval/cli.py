@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _csv(value: str) -> list[str]:
@@ -20,6 +21,19 @@ def _positive(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return n
+
+
+def _model_args(text: str) -> dict[str, Any]:
+    """``k=v,k2=v2`` with YAML scalars (numbers, true/false) for the values."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for part in filter(None, text.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise argparse.ArgumentTypeError(f"expected key=value, got {part!r}")
+        out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", help="torch device for the hf backend (default: cuda if available)")
     r.add_argument(
         "--no-cache", action="store_true", help="ignore and do not fill the request cache"
+    )
+    r.add_argument(
+        "--model-args",
+        type=_model_args,
+        default={},
+        help="backend options over the model entry's, e.g. dtype=float32,concurrency=4",
     )
 
     t = sub.add_parser("tasks", help="list the available tasks")
@@ -110,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         use_cache=not args.no_cache,
+        model_args=args.model_args,
     )
     path, result, _ = run(cfg)
     print_run(result, path)

@@ -93,6 +93,9 @@ class Requests(_Record):
     unique: int
     cached: int = Field(description="served from the request cache (not recomputed)")
     computed: int
+    usage: dict[str, int] | None = Field(
+        default=None, description="tokens billed by an API backend for the computed requests"
+    )
 
 
 class Provenance(_Record):

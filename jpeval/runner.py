@@ -11,12 +11,13 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import pydantic
 from tqdm import tqdm
 
 import jpeval
@@ -70,6 +71,7 @@ class RunConfig:
     seed: int = 1234
     device: str | None = None
     use_cache: bool = True
+    model_args: Mapping[str, Any] = field(default_factory=dict)  # over the entry's options
 
 
 # ---- 1. tasks ----------------------------------------------------------------------------
@@ -325,6 +327,23 @@ def provenance(
 # ---- the whole run -----------------------------------------------------------------------
 
 
+def with_model_args(spec: ModelSpec, args: Mapping[str, Any]) -> ModelSpec:
+    """The model entry with ``--model-args`` applied: ``dtype`` sets the entry's dtype, the rest
+    go to its backend options."""
+    if not args:
+        return spec
+    options = {k: v for k, v in args.items() if k != "dtype"}
+    data = spec.model_dump() | {"options": {**spec.options, **options}}
+    if "dtype" in args:
+        data["dtype"] = args["dtype"]
+    try:
+        return ModelSpec.model_validate(data)
+    except pydantic.ValidationError as e:
+        raise JpevalError(
+            f"--model-args: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}"
+        ) from None
+
+
 def make_backend(spec: ModelSpec, cfg: RunConfig) -> Backend:
     opts = BackendOptions(
         batch_size=cfg.batch_size, seed=cfg.seed, device=cfg.device, model_path=model_path(spec)
@@ -338,7 +357,7 @@ def run(
     """Evaluate one model on the chosen tasks and write the results; return the results path."""
     started, t0 = utc_now(), time.perf_counter()
     timings: dict[str, float] = {}
-    spec = resolve_model(cfg.model)
+    spec = with_model_args(resolve_model(cfg.model), cfg.model_args)
     patterns, limit = list(cfg.tasks), cfg.limit
     if not patterns:
         suite = load_suite(cfg.suite or "quick")
@@ -388,6 +407,7 @@ def run(
             unique=len(plan.unique),
             cached=n_cached,
             computed=len(plan.unique) - n_cached,
+            usage=getattr(backend, "usage", None),
         ),
         provenance=provenance(cfg, limit, started, timings),
     )

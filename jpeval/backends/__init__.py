@@ -55,7 +55,14 @@ def _random() -> BackendFactory:
     return RandomBackend.from_spec
 
 
+def _openai() -> BackendFactory:
+    from jpeval.backends.openai import OpenAIBackend
+
+    return OpenAIBackend.from_spec
+
+
 BACKENDS.register("hf", _hf)
+BACKENDS.register("openai", _openai)
 BACKENDS.register("random", _random)
 
 

@@ -187,6 +187,19 @@ def koyobun_rewrite(o: TextOutcome) -> float:
     return _rewrite_score(o, "sentence", lambda a: not check(a))
 
 
+def yasashii_readability(o: TextOutcome) -> float:
+    """The fraction of やさしい日本語 rules the answer keeps (jpeval.text.yasashii)."""
+    from jpeval.text.yasashii import readability
+
+    return readability(o.prediction.split("\n", 1)[0])
+
+
+def yasashii_rewrite(o: TextOutcome) -> float:
+    """admin.yasashii: readability (fraction of rules kept) times morpheme F1 to the references;
+    0 when the answer is the original ``notice`` or closer to it than to the references."""
+    return yasashii_readability(o) * _rewrite_score(o, "notice", lambda a: True)
+
+
 METRICS: Registry[Metric] = Registry("metric")
 
 
@@ -204,5 +217,7 @@ for _m in (
     Metric("keigo_correction", "generate", keigo_correction),
     Metric("keigo_conversion", "generate", keigo_conversion),
     Metric("koyobun_rewrite", "generate", koyobun_rewrite),
+    Metric("yasashii_rewrite", "generate", yasashii_rewrite),
+    Metric("yasashii_readability", "generate", yasashii_readability),
 ):
     METRICS.register(_m.name, _fixed(_m))
