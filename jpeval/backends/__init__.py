@@ -61,7 +61,14 @@ def _openai() -> BackendFactory:
     return OpenAIBackend.from_spec
 
 
+def _vllm() -> BackendFactory:
+    from jpeval.backends.vllm import VLLMBackend
+
+    return VLLMBackend.from_spec
+
+
 BACKENDS.register("hf", _hf)
+BACKENDS.register("vllm", _vllm)
 BACKENDS.register("openai", _openai)
 BACKENDS.register("random", _random)
 

@@ -19,6 +19,7 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from jpeval.backends import BackendOptions, cut_at_stop
+from jpeval.backends.tokens import Tokenisation
 from jpeval.errors import JpevalError
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Prompt
 from jpeval.spec import ModelSpec
@@ -86,12 +87,12 @@ class HFBackend:
         self.model.eval()
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
-        self.has_chat_template = bool(getattr(tok, "chat_template", None))
-        self._ctx_ids: dict[tuple[str, bool], list[int]] = {}
         self.max_length = min(
             getattr(self.model.config, "max_position_embeddings", None) or 1 << 30,
             tok.model_max_length if tok.model_max_length < 1 << 30 else 1 << 30,
         )
+        self.tok = Tokenisation(tok, self.max_length, model, self.pad_id)
+        self.has_chat_template = self.tok.has_chat_template
         local = Path(model)
         self._revision = (
             "sha256:" + local_weights_digest(local)
@@ -122,41 +123,13 @@ class HFBackend:
             "torch": torch.__version__,
         }
 
-    # ---- tokenisation ----------------------------------------------------------------------
+    # ---- tokenisation (shared with the vllm backend) ----------------------------------------
 
     def prompt_text(self, prompt: Prompt) -> tuple[str, bool]:
-        """The prompt as text, and whether the tokenizer should add special tokens."""
-        if isinstance(prompt, str):
-            return prompt, True
-        if not self.has_chat_template:
-            raise JpevalError(
-                f"model {self.model_id!r} has no chat template; use a task with chat: never"
-            )
-        msgs = [{"role": m.role, "content": m.content} for m in prompt]
-        text = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        return str(text), False
-
-    def _encode(self, text: str, special: bool) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=special).input_ids)
+        return self.tok.prompt_text(prompt)
 
     def encode_pair(self, req: Loglikelihood) -> tuple[list[int], list[int]]:
-        """Context and continuation token ids, tokenised as the full string would be."""
-        ctx_text, special = self.prompt_text(req.context)
-        if (ctx_text, special) not in self._ctx_ids:  # options share their context: encode it once
-            self._ctx_ids = {(ctx_text, special): self._encode(ctx_text, special)}
-        ctx = list(self._ctx_ids[ctx_text, special])
-        if not req.continuation:
-            return ctx, []
-        whole = self._encode(ctx_text + req.continuation, special)
-        if whole[: len(ctx)] == ctx and len(whole) > len(ctx):
-            cont = whole[len(ctx) :]
-        else:  # a token merged across the boundary: tokenise the continuation on its own
-            cont = self._encode(req.continuation, False)
-        if not ctx:
-            bos = self.tokenizer.bos_token_id
-            ctx = [bos if bos is not None else self.pad_id]
-        keep = max(1, self.max_length - len(cont))
-        return ctx[-keep:], cont
+        return self.tok.encode_pair(req)
 
     def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids left-padded to one width, and the attention mask (1 on real tokens)."""
@@ -260,7 +233,7 @@ class HFBackend:
     # ---- generation ------------------------------------------------------------------------
 
     def generate(self, requests: Sequence[Generate]) -> list[str]:
-        encoded = [self._encode(*self.prompt_text(r.prompt)) for r in requests]
+        encoded = [self.tok.encode_prompt(r.prompt, r.max_tokens) for r in requests]
         order = sorted(
             range(len(requests)),
             key=lambda i: (requests[i].max_tokens, requests[i].stop, -len(encoded[i])),
@@ -291,8 +264,7 @@ class HFBackend:
 
     @torch.inference_mode()
     def _generate_batch(self, prompts: list[list[int]], req: Generate) -> list[str]:
-        keep = max(1, self.max_length - req.max_tokens)
-        ids, mask = self._left_pad([p[-keep:] for p in prompts])
+        ids, mask = self._left_pad(prompts)
         width = ids.shape[1]
         config = GenerationConfig(  # type: ignore[no-untyped-call]
             max_new_tokens=req.max_tokens,

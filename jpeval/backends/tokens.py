@@ -1,0 +1,63 @@
+"""Prompt rendering and tokenisation shared by the hf and vllm backends, so both feed the model
+the same token ids (the same BOS policy, chat template and context/continuation split)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jpeval.errors import JpevalError
+from jpeval.requests import Loglikelihood, Prompt
+
+
+class Tokenisation:
+    """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length."""
+
+    def __init__(self, tokenizer: Any, max_length: int, model_id: str, pad_id: int) -> None:
+        self.tokenizer, self.max_length, self.model_id, self.pad_id = (
+            tokenizer,
+            max_length,
+            model_id,
+            pad_id,
+        )
+        self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
+        self._ctx_ids: dict[tuple[str, bool], list[int]] = {}
+
+    def prompt_text(self, prompt: Prompt) -> tuple[str, bool]:
+        """The prompt as text, and whether the tokenizer should add special tokens (BOS): plain
+        prompts get the tokenizer's own special tokens; a rendered chat template has them."""
+        if isinstance(prompt, str):
+            return prompt, True
+        if not self.has_chat_template:
+            raise JpevalError(
+                f"model {self.model_id!r} has no chat template; use a task with chat: never"
+            )
+        msgs = [{"role": m.role, "content": m.content} for m in prompt]
+        text = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        return str(text), False
+
+    def encode(self, text: str, special: bool) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=special).input_ids)
+
+    def encode_prompt(self, prompt: Prompt, max_new_tokens: int) -> list[int]:
+        """A generation prompt's ids, cut from the left to leave room for the new tokens."""
+        keep = max(1, self.max_length - max_new_tokens)
+        return self.encode(*self.prompt_text(prompt))[-keep:]
+
+    def encode_pair(self, req: Loglikelihood) -> tuple[list[int], list[int]]:
+        """Context and continuation token ids, tokenised as the full string would be."""
+        ctx_text, special = self.prompt_text(req.context)
+        if (ctx_text, special) not in self._ctx_ids:  # options share their context: encode it once
+            self._ctx_ids = {(ctx_text, special): self.encode(ctx_text, special)}
+        ctx = list(self._ctx_ids[ctx_text, special])
+        if not req.continuation:
+            return ctx, []
+        whole = self.encode(ctx_text + req.continuation, special)
+        if whole[: len(ctx)] == ctx and len(whole) > len(ctx):
+            cont = whole[len(ctx) :]
+        else:  # a token merged across the boundary: tokenise the continuation on its own
+            cont = self.encode(req.continuation, False)
+        if not ctx:
+            bos = self.tokenizer.bos_token_id
+            ctx = [bos if bos is not None else self.pad_id]
+        keep = max(1, self.max_length - len(cont))
+        return ctx[-keep:], cont

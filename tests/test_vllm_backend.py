@@ -1,0 +1,83 @@
+"""The vllm backend on the real engine (the vllm-cpu build here; `make test-vllm` creates its
+environment). Skipped where vLLM is not installed (the main test environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("vllm")
+os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+
+from jpeval.requests import Generate, Loglikelihood, Message
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = {"enforce_eager": True, "max_model_len": 512}
+
+LL = [
+    Loglikelihood("敬語を正しく", "使うことは大切です。"),
+    Loglikelihood("敬語を正しく", "書くことは大切です。"),
+    Loglikelihood("令和元年は西暦", "2019年です。"),
+    Loglikelihood("令和元年は西暦", "1989年です。"),
+    Loglikelihood("", "東京は日本の首都です。"),
+    Loglikelihood((Message("user", "質問：富士山は"),), "日本一高い山です。"),
+]
+GEN = [
+    Generate("敬語を", max_tokens=16),
+    Generate("令和元年は", max_tokens=16, stop=("。",)),
+    Generate("節分には", max_tokens=24, stop=("、", "。")),
+    Generate((Message("user", "お客様が"),), max_tokens=12),
+]
+
+
+@pytest.fixture(scope="module")
+def backends(tiny_chat_model: Path) -> Iterator[tuple[object, object]]:
+    from jpeval.backends.hf import HFBackend
+    from jpeval.backends.vllm import VLLMBackend
+
+    hf = HFBackend(str(tiny_chat_model), dtype="float32")
+    vl = VLLMBackend(str(tiny_chat_model), dtype="float32", **ENGINE)
+    yield hf, vl
+    vl.close()
+
+
+def test_same_loglikelihoods_as_hf(backends: tuple) -> None:
+    hf, vl = backends
+    want, got = hf.loglikelihood(LL), vl.loglikelihood(LL)
+    for w, g in zip(want, got, strict=True):
+        assert abs(w.logprob - g.logprob) < 1e-3, (w, g)
+        assert (w.is_greedy, w.n_tokens) == (g.is_greedy, g.n_tokens)
+
+
+def test_same_generations_as_hf(backends: tuple) -> None:
+    hf, vl = backends
+    assert vl.generate(GEN) == hf.generate(GEN)
+
+
+def _run(out: Path, model: Path, args: str) -> dict:
+    cmd = [
+        sys.executable, "-m", "jpeval.cli", "run", "--model", f"vllm:{model}",
+        "--tasks", "keigo.form_choice,admin.wareki_year", "--limit", "8", "--output", str(out),
+        "--model-args", f"dtype=float32,enforce_eager=true,max_model_len=512,{args}",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    [path] = out.rglob("*.json")
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_ray_data_parallel_equals_one_engine(tiny_chat_model: Path, tmp_path: Path) -> None:
+    one = _run(tmp_path / "one", tiny_chat_model, "data_parallel=1")
+    two = _run(tmp_path / "two", tiny_chat_model, "data_parallel=2")
+    assert one["requests"]["computed"] == two["requests"]["computed"] > 0
+    for name, task in one["tasks"].items():
+        assert two["tasks"][name]["item_scores"] == task["item_scores"]
+    samples = [sorted((tmp_path / d).rglob("admin.wareki_year.jsonl")) for d in ("one", "two")]
+    texts = [[json.loads(x)["generation"] for x in p[0].read_text().splitlines()] for p in samples]
+    assert texts[0] == texts[1]
