@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="ignore and do not fill the request cache"
     )
     r.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="judge model (same forms as --model) for tasks with a judge rubric",
+    )
+    r.add_argument(
         "--model-args",
         type=_model_args,
         default={},
@@ -131,6 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         device=args.device,
         use_cache=not args.no_cache,
         model_args=args.model_args,
+        judge=args.judge,
     )
     path, result, _ = run(cfg)
     print_run(result, path)

@@ -42,6 +42,7 @@ class Sample(_Record):
     gold: str
     references: list[str] | None = None
     scores: dict[str, float]
+    judgement: str | None = Field(default=None, description="the judge model's text, if judged")
 
 
 class MetricValue(_Record):
@@ -116,6 +117,18 @@ class Provenance(_Record):
     timings: dict[str, float]
 
 
+class JudgeInfo(_Record):
+    """The LLM judge of a run (``--judge``): which model, which rubrics, how it went."""
+
+    model: str
+    backend: str
+    fingerprint: dict[str, Any]
+    rubric_sha256: dict[str, str] = Field(description="task -> hash of its rubric")
+    requests: int
+    cached: int
+    invalid: dict[str, int] = Field(description="task -> judgements without a valid score")
+
+
 class RunResult(_Record):
     schema_version: int = SCHEMA_VERSION
     run_id: str
@@ -124,6 +137,7 @@ class RunResult(_Record):
     categories: dict[str, CategoryScore]
     requests: Requests
     provenance: Provenance
+    judge: JudgeInfo | None = None
 
 
 def utc_now() -> str:

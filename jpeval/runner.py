@@ -24,12 +24,14 @@ import jpeval
 from jpeval.backends import BACKENDS, Backend, BackendOptions
 from jpeval.cache import RequestCache
 from jpeval.errors import JpevalError
+from jpeval.judge import JUDGE_METRIC, judge_samples
 from jpeval.models import model_path, resolve_model
 from jpeval.paths import configs_dir
 from jpeval.registry import did_you_mean, discover_tasks
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Request, request_key
 from jpeval.results import (
     CategoryScore,
+    JudgeInfo,
     MetricValue,
     ModelInfo,
     Provenance,
@@ -72,6 +74,7 @@ class RunConfig:
     device: str | None = None
     use_cache: bool = True
     model_args: Mapping[str, Any] = field(default_factory=dict)  # over the entry's options
+    judge: str | None = None  # a judge model for tasks with a judge rubric
 
 
 # ---- 1. tasks ----------------------------------------------------------------------------
@@ -234,9 +237,12 @@ def summarise(
     for task in tasks:
         rows = samples.get(task.name, [])
         metrics = {}
-        for m in task.metrics:
-            mean, se = mean_stderr([s.scores[m.name] for s in rows])
-            metrics[m.name] = MetricValue(mean=mean, stderr=se)
+        names = [m.name for m in task.metrics]
+        if rows and all(JUDGE_METRIC in s.scores for s in rows):
+            names.append(JUDGE_METRIC)
+        for name in names:
+            mean, se = mean_stderr([s.scores[name] for s in rows])
+            metrics[name] = MetricValue(mean=mean, stderr=se)
         primary = task.metrics[0].name
         scores[task.name] = TaskScore(
             name=task.name,
@@ -344,6 +350,31 @@ def with_model_args(spec: ModelSpec, args: Mapping[str, Any]) -> ModelSpec:
         ) from None
 
 
+def _cache(cfg: RunConfig, name: str, backend: Backend) -> RequestCache | None:
+    """The request cache of one model in the results folder, keyed by the backend fingerprint."""
+    if not cfg.use_cache:
+        return None
+    key = hashlib.sha256(json.dumps(backend.fingerprint(), sort_keys=True).encode()).hexdigest()
+    return RequestCache(cfg.output / ".cache" / f"{name}.sqlite", key)
+
+
+def run_judge(
+    cfg: RunConfig, tasks: Sequence[Task], plan: Plan, samples: dict[str, list[Sample]]
+) -> JudgeInfo:
+    """Score the samples of tasks with a judge rubric by the judge model (``cfg.judge``)."""
+    spec = resolve_model(cfg.judge or "")
+    backend = make_backend(spec, cfg)
+    cache = _cache(cfg, f"judge-{spec.name}", backend)
+    items = {(e.task.name, e.item.id): e.item for e in plan.entries}
+    try:
+        return judge_samples(tasks, items, samples, spec, backend, cache, execute)
+    finally:
+        if cache:
+            cache.close()
+        if hasattr(backend, "close"):
+            backend.close()
+
+
 def make_backend(spec: ModelSpec, cfg: RunConfig) -> Backend:
     opts = BackendOptions(
         batch_size=cfg.batch_size, seed=cfg.seed, device=cfg.device, model_path=model_path(spec)
@@ -391,10 +422,7 @@ def _evaluate(
 
     t = time.perf_counter()
     fingerprint = backend.fingerprint()
-    cache = None
-    if cfg.use_cache:
-        key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
-        cache = RequestCache(cfg.output / ".cache" / f"{spec.name}.sqlite", key)
+    cache = _cache(cfg, spec.name, backend)
     try:
         outputs, n_cached = execute(backend, plan.unique, cache)
     finally:
@@ -405,6 +433,9 @@ def _evaluate(
     t = time.perf_counter()
     run_id = new_run_id()
     samples = score(plan, outputs)
+    judge = None
+    if cfg.judge and any(task.spec.judge for task in tasks):
+        judge = run_judge(cfg, tasks, plan, samples)
     task_scores, categories = summarise(tasks, samples, chat, cfg.seed, run_id)
     timings["scoring"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
@@ -428,6 +459,7 @@ def _evaluate(
             usage=getattr(backend, "usage", None),
         ),
         provenance=provenance(cfg, limit, started, timings),
+        judge=judge,
     )
     path = write_run(cfg.output / spec.name, result, samples)
     return path, result, samples

@@ -82,6 +82,26 @@ class HFSource(_Spec):
         return self
 
 
+class JudgeSpec(_Spec):
+    """An LLM-as-judge rubric, used when a run names a judge model (``--judge``)."""
+
+    rubric: str = Field(
+        min_length=1,
+        description="Jinja template (Japanese) over the item's fields, `answer` (the model's "
+        "output) and `references`; it asks for a score written as 「評価：N」",
+    )
+    scale: tuple[int, int] = Field(default=(1, 5), description="lowest and highest score")
+    max_tokens: int = Field(default=256, ge=1)
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> JudgeSpec:
+        if self.scale[0] >= self.scale[1]:
+            raise ValueError(
+                f"scale {list(self.scale)}: the lowest score must be below the highest"
+            )
+        return self
+
+
 Kind = Literal["multiple_choice", "generate"]
 DEFAULT_METRICS: dict[str, list[str]] = {
     "multiple_choice": ["accuracy", "accuracy_norm"],
@@ -122,6 +142,7 @@ class TaskSpec(_Spec):
     metrics: list[str] = Field(default_factory=list)
     generation: Generation = Field(default_factory=Generation)
     chat: Literal["auto", "always", "never"] = "auto"
+    judge: JudgeSpec | None = Field(default=None, description="generate tasks: an LLM-judge rubric")
 
     @model_validator(mode="after")
     def _check_kind(self) -> TaskSpec:
@@ -133,6 +154,8 @@ class TaskSpec(_Spec):
             raise ValueError(
                 "'choices', 'mode' and 'choice_prompt' are only for multiple_choice tasks"
             )
+        if self.judge is not None and self.kind != "generate":
+            raise ValueError("'judge' is for generate tasks")
         if (self.data is None) == (self.hf is None):
             raise ValueError(
                 "give exactly one of 'data' (a JSONL file) and 'hf' (a datasets split)"

@@ -109,6 +109,7 @@ class Task:
         self.data_sha256 = data_sha256
         self.template = _ENV.from_string(spec.prompt)
         self.choice_template = _ENV.from_string(spec.choice_prompt) if spec.choice_prompt else None
+        self.rubric = _ENV.from_string(spec.judge.rubric) if spec.judge else None
         self.metrics: list[Metric] = [METRICS.get(m) for m in spec.metric_names]
 
     @property
@@ -247,6 +248,12 @@ class Task:
             scores={m.name: m.score(mc) for m in self.metrics},  # type: ignore[arg-type]
         )
 
+    def judge_prompt(self, item: Item, answer: str) -> str:
+        """The judge rubric filled in for one item and the model's answer."""
+        assert self.rubric is not None
+        refs = self._references(item)
+        return self.rubric.render({**_visible(item.fields), "answer": answer, "references": refs})
+
     def _choices(self, item: Item) -> list[str]:
         assert self.spec.choices is not None
         return list(item.fields[self.spec.choices])
@@ -267,8 +274,9 @@ def _check_spec(
     spec_path = str(folder / "task.yaml")
     problems: list[Problem] = []
     templates: dict[str, jinja2.Template] = {}
-    for fld in ("prompt", "choice_prompt"):
-        text = getattr(spec, fld)
+    for fld in ("prompt", "choice_prompt", "judge"):
+        text = spec.judge.rubric if fld == "judge" and spec.judge else getattr(spec, fld)
+        text = text if isinstance(text, str) else None
         try:
             if text is not None:
                 templates[fld] = _ENV.from_string(text)
@@ -430,6 +438,8 @@ def _check_item(
         try:
             if name == "prompt":
                 templates[name].render(**_visible(obj))
+            elif name == "judge":
+                templates[name].render({**_visible(obj), "answer": "", "references": [""]})
             elif spec.choices and _is_str_list(obj.get(spec.choices), 2):
                 _choice_question(spec, templates["prompt"], templates[name], obj)
         except jinja2.UndefinedError as e:
