@@ -55,6 +55,12 @@ CASES = [
         "ないわけではありません",
         "行くことができます。",
     ),
+    (
+        "no_double_negative",
+        "本人でなければもらえません。",
+        "なければもらえません",
+        "本人がもらいます。",
+    ),
 ]
 
 
@@ -76,6 +82,17 @@ def test_rule(rule: str, bad: str, flagged: str, good: str) -> None:
         "ここは市役所ではありません。",
         "書くことができます。",
         "24時間あいています。",  # a duration, not a clock time
+        "子どもの一時あずかりをします。",  # 一時 = for a while
+        "午前10時から11時までです。",  # the end of a range keeps the start's 午前
+        "新しいお店ができました。",  # modifiers of a noun (also after お/ご) are not predicates
+        "3か月より長く日本にいる人です。",  # an adverb
+        "個別に知らせます。",
+        "学校についての紙です。",  # a compound particle
+        "いそぎの書類です。",  # a verb's noun form
+        "暑さに気をつけてください。",
+        "水が出なくなります。",
+        "持って帰ってください。",
+        "バスがとまるのは、この前です。",  # 〜のは: a noun clause
         "にほんごのクラスは毎週土よう日の午前10時からです。",
     ],
 )
@@ -105,3 +122,15 @@ def test_yasashii_metrics() -> None:
     partial = "申請は令和8年4月30日までにしてください。"
     score = yasashii_rewrite(TextOutcome(partial, refs, fields))
     assert 0 < score < yasashii_readability(TextOutcome(partial, refs, fields)) < 1
+    # easy but a wrong date: the numbers it drops cost
+    wrong = "申請は2026年3月31日までにしてください。"
+    assert yasashii_rewrite(TextOutcome(wrong, refs, fields)) < 0.5
+
+
+def test_number_recall() -> None:
+    from jpeval.metrics import TextOutcome, number_recall
+
+    refs = ["手数料は1,000円です。受付は午前9時からです。"]
+    assert number_recall(TextOutcome("受付は午前９時から。手数料は1000円。", refs)) == 1.0
+    assert number_recall(TextOutcome("手数料は500円です。受付は午前9時からです。", refs)) == 0.5
+    assert number_recall(TextOutcome("よろしく", ["数字はありません。"])) == 1.0

@@ -194,10 +194,27 @@ def yasashii_readability(o: TextOutcome) -> float:
     return readability(o.prediction.split("\n", 1)[0])
 
 
+def _numbers(text: str) -> set[str]:
+    """The numbers written in ``text`` (NFKC, thousands separators dropped): dates, times, fees."""
+    return set(re.findall(r"[0-9]+", re.sub(r"(?<=[0-9])[,，](?=[0-9]{3})", "", normalize(text))))
+
+
+def number_recall(o: TextOutcome) -> float:
+    """The share of a reference's numbers (dates, times, fees, counts) the answer keeps, best
+    over references; 1 when the references hold none."""
+    found = _numbers(o.prediction.split("\n", 1)[0])
+    best = 0.0
+    for ref in o.references:
+        want = _numbers(ref)
+        best = max(best, len(want & found) / len(want) if want else 1.0)
+    return best
+
+
 def yasashii_rewrite(o: TextOutcome) -> float:
-    """admin.yasashii: readability (fraction of rules kept) times morpheme F1 to the references;
-    0 when the answer is the original ``notice`` or closer to it than to the references."""
-    return yasashii_readability(o) * _rewrite_score(o, "notice", lambda a: True)
+    """admin.yasashii: readability (fraction of rules kept) x morpheme F1 to the references x
+    the share of the reference's numbers kept (a wrong date, time or fee costs); 0 when the
+    answer is the original ``notice`` or closer to it than to the references."""
+    return yasashii_readability(o) * number_recall(o) * _rewrite_score(o, "notice", lambda a: True)
 
 
 METRICS: Registry[Metric] = Registry("metric")

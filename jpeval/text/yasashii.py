@@ -51,13 +51,19 @@ def sentence_length(text: str) -> list[Problem]:
 
 
 _AUX_AFTER_TE = {"て", "で", "は", "も"}  # 〜てください, 〜ている, 〜てはいけない, 〜ではない
+_AFTER_TE = {"帰る", "返る"}  # 持って帰る: one action, though 帰る is not a non-independent verb
+# に + these verbs are compound particles (について, に対して, によって …), not predicates
+_COMPOUND_PARTICLE = {
+    *("付く", "つく", "就く", "対する", "関する", "因る", "依る", "よる", "拠る", "於く"),
+    *("基づく", "沿う", "際する", "当たる", "比べる", "向ける", "通じる", "亘る", "渡る"),
+}
 
 
 def _is_aux(words: list[Any], i: int) -> bool:
-    """words[i] (a non-independent verb or adjective) continues the predicate before it:
-    〜て|で (は|も)? + ください/いる/いける/ある …, or a compound after a 連用形 verb."""
+    """words[i] (a verb or adjective) continues the predicate before it: 〜て|で (は|も)? +
+    ください/いる/いける/ある/帰る …, or a non-independent verb after a 連用形 (出なくなる)."""
     w = words[i]
-    if w.feature.pos2 != "非自立可能" or i == 0:
+    if i == 0 or (w.feature.pos2 != "非自立可能" and w.feature.lemma not in _AFTER_TE):
         return False
     j = i - 1
     while j > 0 and words[j].surface in {"は", "も"} and words[j - 1].surface in {"て", "で"}:
@@ -65,7 +71,11 @@ def _is_aux(words: list[Any], i: int) -> bool:
     prev = words[j]
     if prev.surface in {"て", "で"} and prev.feature.pos1 in {"助詞", "助動詞"}:
         return True
-    return prev.feature.pos1 == "動詞" and (prev.feature.cForm or "").startswith("連用形")
+    return (
+        w.feature.pos2 == "非自立可能"
+        and prev.feature.pos1 in {"動詞", "助動詞", "形容詞"}
+        and (prev.feature.cForm or "").startswith("連用形")
+    )
 
 
 def _continues(words: list[Any], k: int) -> bool:
@@ -83,32 +93,71 @@ def _continues(words: list[Any], k: int) -> bool:
     )
 
 
+def _is_head(words: list[Any], i: int) -> bool:
+    """words[i] can start a predicate: a verb or adjective that is not an auxiliary, a stem
+    (暑さ) or a compound particle (について), or the copula after a noun (ただし not the
+    adverbial に of 個別に)."""
+    f = words[i].feature
+    prev = words[i - 1] if i > 0 else None
+    if f.pos1 in {"動詞", "形容詞"}:
+        if (f.cForm or "").startswith("語幹") or _is_aux(words, i):
+            return False
+        return not (prev is not None and prev.surface == "に" and f.lemma in _COMPOUND_PARTICLE)
+    return (
+        f.pos1 == "助動詞"
+        and f.lemma in {"だ", "です"}
+        and f.cForm != "連用形-ニ"
+        and prev is not None
+        and prev.feature.pos1 in {"名詞", "形状詞", "代名詞"}
+    )
+
+
+def _counts(words: list[Any], i: int, j: int) -> bool:
+    """Whether words[i..j], a predicate group, is a predicate of the sentence, and not:
+    a modifier of the noun after it (決まった日, 新しいお店, とまるのは); an adverb (長く住む);
+    a verb's noun form (いそぎの書類, あずかりをする); or a bare copula で (ことで、), which is
+    also the particle."""
+    first, last = words[i].feature, words[j].feature
+    form = last.cForm or ""
+    nxt = words[j + 1] if j + 1 < len(words) else None
+    npos = nxt.feature.pos1 if nxt is not None else ""
+    if form.startswith("連体形") and (
+        npos in {"名詞", "代名詞", "接頭辞"} or (nxt is not None and nxt.feature.pos2 == "準体助詞")
+    ):
+        return False
+    if (
+        i == j
+        and first.pos1 == "形容詞"
+        and form.startswith("連用形")
+        and (npos not in {"助詞", "補助記号", ""} or (nxt is not None and nxt.surface == "とも"))
+    ):
+        return False
+    if (
+        i == j
+        and first.pos1 == "動詞"
+        and form.startswith("連用形")
+        and nxt is not None
+        and nxt.surface in {"の", "を", "が"}
+    ):
+        return False
+    return not (i == j and first.pos1 == "助動詞" and form.startswith("連用形"))
+
+
 def _predicates(sentence: str) -> list[tuple[int, int]]:
     """Spans of the predicates of one sentence: verbs, adjectives and the copula after a noun,
-    with their auxiliaries; a predicate that only modifies the noun after it (決まった日,
-    新しいカード, 書くこと) is not counted."""
-    words = [w for w, _, _ in words_with_spans(sentence)]
-    spans = [(s, e) for _, s, e in words_with_spans(sentence)]
+    each with its auxiliaries (see ``_is_head`` and ``_counts`` for what is left out)."""
+    tagged = words_with_spans(sentence)
+    words = [w for w, _, _ in tagged]
     out, i, n = [], 0, len(words)
     while i < n:
-        f = words[i].feature
-        head = (f.pos1 in {"動詞", "形容詞"} and not _is_aux(words, i)) or (
-            f.pos1 == "助動詞"
-            and f.lemma in {"だ", "です"}
-            and i > 0
-            and words[i - 1].feature.pos1 in {"名詞", "形状詞", "代名詞"}
-        )
-        if not head:
+        if not _is_head(words, i):
             i += 1
             continue
         j = i
         while j + 1 < n and _continues(words, j + 1):
             j += 1
-        last = words[j].feature
-        follows = words[j + 1].feature.pos1 if j + 1 < n else ""
-        modifier = (last.cForm or "").startswith("連体形") and follows in {"名詞", "代名詞"}
-        if not modifier:
-            out.append((spans[i][0], spans[j][1]))
+        if _counts(words, i, j):
+            out.append((tagged[i][1], tagged[j][2]))
         i = j + 1
     return out
 
@@ -125,7 +174,9 @@ def one_predicate(text: str) -> list[Problem]:
 
 
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf々]")
-_LETTER = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u4e00-\u9fff\u3400-\u4dbf々A-Za-zＡ-Ｚａ-ｚ]")
+_LETTER = re.compile(
+    r"[\u3041-\u309f\u30a1-\u30ff\u4e00-\u9fff\u3400-\u4dbf々A-Za-zＡ-Ｚａ-ｚ0-9０-９]"
+)
 
 
 def kanji_ratio(text: str) -> list[Problem]:
@@ -175,22 +226,29 @@ no_double_negative = _regex_rule(
     r"|ない(?:わけ|訳)(?:では|じゃ)(?:ない|ありません)"
     r"|な(?:く|い)(?:は|も)(?:ない|ありません)"
     r"|ない(?:こと|事)は(?:ない|ありません)"
-    r"|ないとは限(?:らない|りません)",
+    r"|ないとは限(?:らない|りません)"
+    r"|なければ[^。]{0,15}?(?:ない|ません)",
     "say it positively (〜てください, 〜が必要です)",
 )
 
-_CLOCK = re.compile(rf"{_NUM}\s*時(?!間|代|期|点|々)|[0-9０-９]{{1,2}}\s*[:：]\s*[0-9０-９]{{2}}")
+# Arabic digits only: 一時 is also "for a while" (一時保育, 一時金)
+_CLOCK = re.compile(
+    r"[0-9０-９]{1,2}\s*時(?!間|代|期|点|々)|[0-9０-９]{1,2}\s*[:：]\s*[0-9０-９]{2}"
+)
 
 
 def twelve_hour_time(text: str) -> list[Problem]:
-    """Clock times as 午前/午後 + 1–12時; 13時, 9:30 and a bare 9時 are problems."""
+    """Clock times as 午前/午後 + 1–12時; 13時, 9:30 and a bare 9時 are problems, except the
+    end of a range whose start has one (午前10時から11時まで)."""
     out = []
     for m in _CLOCK.finditer(text):
         before = re.sub(r"\s", "", text[: m.start()])
+        sentence = re.split(r"[。！？!?\n]", before)[-1]
+        range_end = sentence.endswith("から") and re.search(r"(?:午前|午後)[0-9０-９]", sentence)
         hour = re.match(r"[0-9０-９]+", m.group())
         if ":" in m.group() or "：" in m.group():
             detail = "write 午前/午後 + 時・分"
-        elif not before.endswith(("午前", "午後")):
+        elif not before.endswith(("午前", "午後")) and not range_end:
             detail = "add 午前 or 午後"
         elif hour and int(hour.group()) > 12:
             detail = "use 1–12 with 午前/午後"
