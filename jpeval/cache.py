@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from jpeval.results import to_json
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     fingerprint TEXT NOT NULL,
@@ -67,7 +69,7 @@ class RequestCache:
         return out
 
     def put_many(self, values: Mapping[str, Any]) -> None:
-        rows = [(self.fingerprint, k, json.dumps(v, ensure_ascii=False)) for k, v in values.items()]
+        rows = [(self.fingerprint, k, to_json(v)) for k, v in values.items()]
         with self._db:  # one transaction
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", rows)

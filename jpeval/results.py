@@ -8,7 +8,9 @@ results file on disk always describes a complete run.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -164,6 +166,22 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def to_json(obj: Any) -> str:
+    """Compact JSON that keeps any string exactly and is always valid UTF-8: a lone surrogate
+    (an API may send one in model output) is written as its escape (``\\ud800``), which
+    ``json.loads`` reads back as the same string."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def sample_json(sample: Sample) -> str:
+    """One samples-file line (model output kept exactly, see ``to_json``)."""
+    return to_json(sample.model_dump(mode="json"))
+
+
 def write_run(out_dir: Path, result: RunResult, samples: Mapping[str, Iterable[Sample]]) -> Path:
     """Write samples, then the results file; never overwrite another run's files."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +190,7 @@ def write_run(out_dir: Path, result: RunResult, samples: Mapping[str, Iterable[S
     try:
         (staging / "samples").mkdir()
         for task, rows in samples.items():
-            lines = "".join(s.model_dump_json() + "\n" for s in rows)
+            lines = "".join(sample_json(s) + "\n" for s in rows)
             atomic_write_text(staging / "samples" / f"{task}.jsonl", lines)
         os.rename(staging, final_samples)  # fails if a run with this id exists
     except BaseException:

@@ -26,8 +26,12 @@ class FakeAPI:
         failures: int = 0,
         hang_after: int | None = None,
         reply: Callable[[str], str] = label_reply,
+        before_answer: Callable[[int], bool] | None = None,
     ) -> None:
+        """``before_answer(n)`` runs before the answer to the request that would be the n-th
+        answered (from 0): a test can kill its client there; True drops the request."""
         self.failures, self.hang_after, self.reply = failures, hang_after, reply
+        self.before_answer = before_answer
         self.errors: Counter[str] = Counter()
         self.answered: list[str] = []
         self.auth: set[str] = set()
@@ -50,6 +54,12 @@ class FakeAPI:
                 if hang:
                     time.sleep(60)
                     return
+                if (
+                    api.before_answer is not None
+                    and not fail
+                    and api.before_answer(len(api.answered))
+                ):
+                    return  # dropped unanswered
                 if fail:
                     code = 429 if api.errors[prompt] % 2 else 500
                     self.send_response(code)

@@ -141,6 +141,13 @@ def test_faults_are_retried_and_nothing_is_lost(tmp_path: Path) -> None:
     }
     assert sum(api.errors.values()) == 24 and len(api.answered) == 12  # every prompt: 429, 500, ok
     assert api.auth == {f"Bearer {KEY}"}  # the key was sent …
+    board = subprocess.run(
+        [*JPEVAL, "leaderboard", str(tmp_path), "--output", str(tmp_path / "board")],
+        capture_output=True,
+        timeout=120,
+    )
+    assert board.returncode == 0, board.stderr.decode()
+    assert (tmp_path / "board" / "leaderboard.html").is_file()
     for text in [*_outputs(tmp_path), proc.stdout.decode(), proc.stderr.decode()]:
         assert KEY not in text  # … and never written
 
