@@ -1,4 +1,5 @@
-"""The ``jpeval`` command: run | tasks | validate | new-task | prepare-model.
+"""The ``jpeval`` command: run | tasks | validate | new-task | leaderboard | contamination |
+prepare-model.
 
 Only the standard library is imported at start-up; each command imports what it needs.
 """
@@ -113,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument(
         "--run", action="append", default=[], help="pin this run id for its model (repeatable)"
     )
+
+    c = sub.add_parser(
+        "contamination", help="report task items whose 13-grams occur in a text corpus"
+    )
+    cwhich = c.add_mutually_exclusive_group()
+    cwhich.add_argument("--tasks", type=_csv, default=[], help="task names or globs")
+    cwhich.add_argument("--suite", help="suite name (default: leaderboard, the own modules)")
+    c.add_argument("--include-path", type=Path, action="append", default=[])
+    c.add_argument(
+        "--corpus", type=Path, nargs="+", required=True, help="text files (UTF-8), one or more"
+    )
+    c.add_argument("--n", type=_positive, default=13, help="n-gram length in characters")
+    c.add_argument("--output", type=Path, help="also write the report as JSON here")
 
     m = sub.add_parser("prepare-model", help="build the local copy a model entry needs (once)")
     m.add_argument("model", help="name in configs/models")
@@ -232,6 +246,31 @@ def cmd_prepare_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_contamination(args: argparse.Namespace) -> int:
+    from jpeval.contamination import scan
+    from jpeval.report import print_contamination
+    from jpeval.results import atomic_write_text, to_json
+    from jpeval.runner import load_suite, select_tasks
+
+    patterns = args.tasks or load_suite(args.suite or "leaderboard").tasks
+    tasks = select_tasks(patterns, args.include_path)
+    hits = scan(tasks, args.corpus, args.n)
+    print_contamination(hits, sum(len(t.items) for t in tasks), args.n)
+    if args.output:
+        report = {
+            "n": args.n,
+            "corpus": [str(p) for p in args.corpus],
+            "tasks": {t.name: {"items": len(t.items), "data_sha256": t.data_sha256} for t in tasks},
+            "items": [
+                {"task": h.task, "id": h.id, "ngrams": h.ngrams, "found": len(h.found),
+                 "ratio": round(h.ratio, 4)}
+                for h in hits
+            ],
+        }  # fmt: skip
+        atomic_write_text(args.output, to_json(report) + "\n")
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "tasks": cmd_tasks,
@@ -239,6 +278,7 @@ COMMANDS = {
     "new-task": cmd_new_task,
     "prepare-model": cmd_prepare_model,
     "leaderboard": cmd_leaderboard,
+    "contamination": cmd_contamination,
 }
 
 

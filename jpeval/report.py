@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from jpeval.contamination import Hit
 from jpeval.results import RunResult
 from jpeval.spec import TaskSpec
 from jpeval.task import Task
@@ -22,16 +24,17 @@ def _console() -> Console:
 def print_run(result: RunResult, path: Path, console: Console | None = None) -> None:
     console = console or _console()
     table = Table(
-        title=f"{result.model.display_name} ({result.model.backend})", title_justify="left"
+        title=escape(f"{result.model.display_name} ({result.model.backend})"),
+        title_justify="left",
     )
     for col in ("task", "version", "metric", "score", "± stderr", "95% CI", "n"):
         table.add_column(col, justify="right" if col not in ("task", "metric") else "left")
     for ts in result.tasks.values():
         lo, hi = ts.ci95
         table.add_row(
-            ts.name,
+            escape(ts.name),
             f"v{ts.version}",
-            ts.metric,
+            escape(ts.metric),
             f"{ts.score:.3f}",
             f"{ts.stderr:.3f}",
             f"{lo:.3f}–{hi:.3f}",
@@ -39,7 +42,13 @@ def print_run(result: RunResult, path: Path, console: Console | None = None) -> 
         )
     for name, cat in sorted(result.categories.items()):
         table.add_row(
-            f"[bold]{name}[/bold] (mean)", "", "", f"[bold]{cat.score:.3f}[/bold]", "", "", ""
+            f"[bold]{escape(name)}[/bold] (mean)",
+            "",
+            "",
+            f"[bold]{cat.score:.3f}[/bold]",
+            "",
+            "",
+            "",
         )
     console.print(table)
     r = result.requests
@@ -47,7 +56,7 @@ def print_run(result: RunResult, path: Path, console: Console | None = None) -> 
         f"requests: {r.unique} unique of {r.total}, {r.cached} from cache, {r.computed} computed "
         f"in {result.provenance.timings['requests']:.1f} s"
     )
-    console.print(f"results: {path}")
+    console.print(f"results: {escape(str(path))}")
 
 
 def print_tasks(tasks: Sequence[Task | TaskSpec], console: Console | None = None) -> None:
@@ -63,5 +72,25 @@ def print_tasks(tasks: Sequence[Task | TaskSpec], console: Console | None = None
             assert t.hf is not None
             spec, items = t, f"hf:{t.hf.path}"
             shots = str(t.fewshot.n) if t.fewshot else "0"
-        table.add_row(spec.name, f"v{spec.version}", spec.kind, items, shots, spec.description)
+        row = (spec.name, f"v{spec.version}", spec.kind, items, shots, spec.description)
+        table.add_row(*map(escape, row))
+    console.print(table)
+
+
+def _clip(text: str, width: int = 40) -> str:
+    """Text for a table cell: one line, at most ``width`` characters, cut with a marker."""
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+def print_contamination(hits: Sequence[Hit], n_items: int, n: int) -> None:
+    """Items found in the corpus, most contaminated first."""
+    console = _console()
+    table = Table(title=f"{len(hits)} of {n_items} items share a {n}-gram with the corpus")
+    for col in ("task", "id", "found", "share", "example"):
+        table.add_column(col)
+    for h in hits:
+        example = _clip(min(h.found))
+        row = (h.task, h.id, f"{len(h.found)}/{h.ngrams}", f"{h.ratio:.0%}", example)
+        table.add_row(*map(escape, row))
     console.print(table)
