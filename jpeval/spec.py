@@ -212,6 +212,9 @@ class SuiteSpec(_Spec):
 S = TypeVar("S", bound=BaseModel)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     """Parse a YAML file safely; return the data and the line of each top-level key."""
     try:
@@ -221,8 +224,12 @@ def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     except UnicodeDecodeError as e:
         raise ValidationError([Problem(str(path), f"not UTF-8 text ({e.reason})")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _LOADER(text)  # parsed once: the nodes give each key's line
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
