@@ -81,3 +81,58 @@ def test_ray_data_parallel_equals_one_engine(tiny_chat_model: Path, tmp_path: Pa
     samples = [sorted((tmp_path / d).rglob("admin.wareki_year.jsonl")) for d in ("one", "two")]
     texts = [[json.loads(x)["generation"] for x in p[0].read_text().splitlines()] for p in samples]
     assert texts[0] == texts[1]
+
+
+@pytest.fixture(scope="module")
+def vllm_server(tiny_chat_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """vLLM's OpenAI-compatible server with the tiny model; yields the base URL."""
+    from tests.test_openai_backend import _free_port, _wait
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("vllm-serve") / "serve.log"
+    cmd = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(tiny_chat_model),
+        "--dtype", "float32", "--enforce-eager", "--max-model-len", "512",
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait(f"http://127.0.0.1:{port}/health", 240)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_openai_backend_scores_options_with_vllm_server_logprobs(
+    vllm_server: str, backends: tuple
+) -> None:
+    """Through vLLM's server (completions with echo), the openai backend gives the hf backend's
+    log-likelihoods, and the same generations."""
+    from jpeval.backends.openai import OpenAIBackend
+
+    hf, _ = backends
+    model = hf.model_id
+    plain = [r for r in LL if isinstance(r.context, str)]
+    want = hf.loglikelihood(plain)
+    # with the model's tokenizer, token ids are sent split exactly as hf splits them
+    exact = OpenAIBackend(
+        model, vllm_server, endpoint="completions", echo_logprobs=True, tokenizer=model
+    )
+    for w, g in zip(want, exact.loglikelihood(plain), strict=True):
+        assert abs(w.logprob - g.logprob) < 1e-3, (w, g)
+        assert (w.is_greedy, w.n_tokens) == (g.is_greedy, g.n_tokens)
+    # without, the server tokenises the text: the same wherever no token spans the boundary
+    api = OpenAIBackend(model, vllm_server, endpoint="completions", echo_logprobs=True)
+    got = api.loglikelihood(plain)
+    spans = [hf.tok.encode_pair(r) for r in plain]
+    whole = [hf.tok.encode(r.context + r.continuation, True) for r in plain]
+    for w, g, (ctx, cont), ids in zip(want, got, spans, whole, strict=True):
+        if ctx + cont == ids:
+            assert abs(w.logprob - g.logprob) < 1e-3, (w, g)
+    # the same generations, but for the tail: the server holds back the bytes of a character
+    # cut off by max_tokens, where decoding the token ids gives U+FFFD
+    gen = [r for r in GEN if isinstance(r.prompt, str)]
+    tails = [t.rstrip("\ufffd") for t in hf.generate(gen)]
+    assert [t.rstrip("\ufffd") for t in api.generate(gen)] == tails

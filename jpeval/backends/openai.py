@@ -3,7 +3,8 @@
 Generation goes to ``/chat/completions`` (``endpoint: chat``, the default: prompts are chat
 messages and multiple choice is answered by generation) or ``/completions`` (plain text).
 Log-likelihoods need an endpoint that returns log-probs for the prompt: ``/completions`` with
-``echo`` (vLLM's server does; set ``echo_logprobs: true``); other endpoints raise a clear error.
+``echo`` (vLLM's server does; set ``echo_logprobs: true``, and ``tokenizer: HF_ID_OR_PATH`` to
+send token ids split exactly as the hf backend splits them); other endpoints raise a clear error.
 
 Requests run on a bounded thread pool; the ``openai`` client retries 408/409/429/5xx and
 timeouts with exponential backoff (honouring Retry-After). The API key comes from the
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 import openai
 
 from jpeval.backends import BackendOptions, cut_at_stop
+from jpeval.backends.tokens import Tokenisation
 from jpeval.errors import JpevalError
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Prompt
 from jpeval.spec import ModelSpec
@@ -45,6 +47,7 @@ class OpenAIBackend:
         timeout: float = 120.0,
         max_retries: int = 8,
         echo_logprobs: bool = False,
+        tokenizer: str | None = None,
         seed: int = 1234,
     ) -> None:
         if endpoint not in ("chat", "completions"):
@@ -68,6 +71,14 @@ class OpenAIBackend:
             base_url=base_url, api_key=self._key, timeout=timeout, max_retries=max_retries
         )
         self._lock = threading.Lock()
+        self._ctx_tokens: dict[str, list[str]] = {}
+        self.tok: Tokenisation | None = None
+        if tokenizer:
+            from transformers import AutoTokenizer
+
+            tk = AutoTokenizer.from_pretrained(tokenizer)
+            pad = next(i for i in (tk.pad_token_id, tk.eos_token_id, 0) if i is not None)
+            self.tok = Tokenisation(tk, 1 << 30, model, pad)
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
 
     @classmethod
@@ -76,7 +87,14 @@ class OpenAIBackend:
         base_url = o.pop("base_url", None)
         if not base_url:
             raise JpevalError(f"model {spec.name!r}: the openai backend needs options.base_url")
-        allowed = {"endpoint", "concurrency", "timeout", "max_retries", "echo_logprobs"}
+        allowed = {
+            "endpoint",
+            "concurrency",
+            "timeout",
+            "max_retries",
+            "echo_logprobs",
+            "tokenizer",
+        }
         if unknown := sorted(set(o) - allowed):
             raise JpevalError(
                 f"model {spec.name!r}: unknown openai option(s) {unknown}; "
@@ -91,6 +109,7 @@ class OpenAIBackend:
             "base_url": self.base_url,
             "endpoint": self.endpoint,
             "echo_logprobs": self.echo_logprobs,
+            "tokenizer": self.tok is not None,
         }
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -159,41 +178,67 @@ class OpenAIBackend:
                 "echo_logprobs: true, e.g. vLLM's server); with a chat endpoint, multiple-choice "
                 "tasks are answered by generation (task chat: auto)"
             )
+        self._ctx_tokens = {}  # the runner never splits a shared context across calls
         return self._map(self._loglikelihood_one, requests)
 
-    def _loglikelihood_one(self, r: Loglikelihood) -> LoglikelihoodResult:
-        context = r.context
-        if not isinstance(context, str):
-            raise JpevalError("openai backend: log-likelihoods need plain-text contexts")
+    def _echo(self, prompt: str | list[int]) -> Any:
+        """The prompt's tokens and their log-probs (``echo``, no new tokens)."""
         resp = self._call(
             "completions echo",
             lambda: self._client.completions.create(
-                model=self.model,
-                prompt=context + r.continuation,
-                max_tokens=0,
-                echo=True,
-                logprobs=1,
-                temperature=0,
+                model=self.model, prompt=prompt, max_tokens=0, echo=True, logprobs=1, temperature=0
             ),
         )
-        lp = resp.choices[0].logprobs
-        if lp is None or lp.text_offset is None or lp.token_logprobs is None:
+        choice = resp.choices[0]
+        if choice.logprobs is None or choice.logprobs.token_logprobs is None:
             raise JpevalError(
                 f"{self.base_url}: the completions endpoint returned no prompt log-probs"
             )
-        start = len(context)
-        total, greedy, n = 0.0, True, 0
-        tops = lp.top_logprobs or [None] * len(lp.tokens or [])
-        for tok, off, logprob, top in zip(
-            lp.tokens or [], lp.text_offset, lp.token_logprobs, tops, strict=False
-        ):
-            if off < start or logprob is None:
-                continue
+        return choice
+
+    def _split(self, r: Loglikelihood) -> tuple[Any, int]:
+        """The echoed context + continuation, and the index of its first continuation token.
+
+        With a ``tokenizer``, token ids are sent as the hf backend would feed them. Without, the
+        server tokenises the text: the continuation starts where the tokens stop matching the
+        context's own (a token that merges across the boundary counts as continuation)."""
+        context = r.context
+        if not isinstance(context, str):
+            raise JpevalError("openai backend: log-likelihoods need plain-text contexts")
+        if self.tok is not None:
+            ctx_ids, cont_ids = self.tok.encode_pair(r)
+            return self._echo(ctx_ids + cont_ids), len(ctx_ids)
+        full = self._echo(context + r.continuation)
+        tokens = list(full.logprobs.tokens or [])
+        if not context:  # every token after the unscored first (BOS) ones
+            first = next(
+                (i for i, x in enumerate(full.logprobs.token_logprobs) if x is not None), 0
+            )
+            return full, first
+        with self._lock:
+            ctx = self._ctx_tokens.get(context)
+        if ctx is None:  # options share their context: echo it once
+            ctx = list(self._echo(context).logprobs.tokens or [])
+            with self._lock:
+                self._ctx_tokens[context] = ctx
+        n = next((i for i, (a, b) in enumerate(zip(ctx, tokens, strict=False)) if a != b), len(ctx))
+        return full, min(n, len(tokens))
+
+    def _loglikelihood_one(self, r: Loglikelihood) -> LoglikelihoodResult:
+        choice, n_ctx = self._split(r)
+        lp = choice.logprobs
+        # vLLM also returns prompt_logprobs (token id -> logprob, rank): the alternatives keyed
+        # by id, where top_logprobs keys them by text and may merge two
+        tops = getattr(choice, "prompt_logprobs", None) or lp.top_logprobs or []
+        total, greedy = 0.0, True
+        cont = range(n_ctx, len(lp.token_logprobs))
+        for i in cont:
+            logprob = lp.token_logprobs[i]
             total += logprob
-            n += 1
-            if top:
-                greedy = greedy and max(top, key=lambda t: top[t]) == tok
-        return LoglikelihoodResult(total, greedy, n)
+            if i < len(tops) and tops[i]:
+                values = [v["logprob"] if isinstance(v, dict) else v for v in tops[i].values()]
+                greedy = greedy and logprob >= max(values) - 1e-6
+        return LoglikelihoodResult(total, greedy, len(cont))
 
 
 def _messages(prompt: Prompt) -> list[dict[str, str]]:
