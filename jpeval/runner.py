@@ -306,15 +306,25 @@ def _libraries() -> dict[str, str]:
     return out
 
 
-def provenance(
-    cfg: RunConfig, limit: int | None, started: str, timings: dict[str, float]
-) -> Provenance:
-    """Where a result came from: code version, command, machine, libraries, settings, timings."""
+def git_state() -> tuple[str | None, bool | None]:
+    """The checkout's commit and whether it has changes (None, None outside a git checkout)."""
     commit = _git("rev-parse", "HEAD")
+    return commit, None if commit is None else bool(_git("status", "--porcelain"))
+
+
+def provenance(
+    cfg: RunConfig,
+    limit: int | None,
+    started: str,
+    timings: dict[str, float],
+    git: tuple[str | None, bool | None],
+) -> Provenance:
+    """Where a result came from: code version (``git``, read when the run started), command,
+    machine, libraries, settings, timings."""
     return Provenance(
         jpeval_version=jpeval.__version__,
-        git_commit=commit,
-        git_dirty=None if commit is None else bool(_git("status", "--porcelain")),
+        git_commit=git[0],
+        git_dirty=git[1],
         command=list(sys.argv),
         python=platform.python_version(),
         platform=platform.platform(),
@@ -386,7 +396,7 @@ def run(
     cfg: RunConfig, backend: Backend | None = None
 ) -> tuple[Path, RunResult, dict[str, list[Sample]]]:
     """Evaluate one model on the chosen tasks and write the results; return the results path."""
-    started, t0 = utc_now(), time.perf_counter()
+    started, t0, git = utc_now(), time.perf_counter(), git_state()
     timings: dict[str, float] = {}
     spec = with_model_args(resolve_model(cfg.model), cfg.model_args)
     patterns, limit = list(cfg.tasks), cfg.limit
@@ -401,7 +411,7 @@ def run(
     backend = backend or make_backend(spec, cfg)
     timings["load_model"] = time.perf_counter() - t
     try:
-        return _evaluate(cfg, spec, tasks, limit, backend, started, t0, timings)
+        return _evaluate(cfg, spec, tasks, limit, backend, (started, t0, git), timings)
     finally:
         if own and hasattr(backend, "close"):
             backend.close()
@@ -413,10 +423,10 @@ def _evaluate(
     tasks: list[Task],
     limit: int | None,
     backend: Backend,
-    started: str,
-    t0: float,
+    start: tuple[str, float, tuple[str | None, bool | None]],
     timings: dict[str, float],
 ) -> tuple[Path, RunResult, dict[str, list[Sample]]]:
+    started, t0, git = start
     chat = {task.name: use_chat(task, backend) for task in tasks}
     plan = plan_requests(tasks, chat, limit)
 
@@ -458,7 +468,7 @@ def _evaluate(
             computed=len(plan.unique) - n_cached,
             usage=getattr(backend, "usage", None),
         ),
-        provenance=provenance(cfg, limit, started, timings),
+        provenance=provenance(cfg, limit, started, timings, git),
         judge=judge,
     )
     path = write_run(cfg.output / spec.name, result, samples)
