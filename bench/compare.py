@@ -133,19 +133,24 @@ def write_tasks(work: Path, kind: str, rows: list[dict]) -> tuple[str, str, Path
 
 # fmt: off
 def commands(model: str, kind: str, work: Path, jp_task: str, lm_task: str, data: Path,
-             lmeval_bin: Path, out: Path) -> dict[str, list[str]]:
+             lmeval_bin: Path, out: Path, bos: bool | None) -> dict[str, list[str]]:
+    jp_args, lm_args, raw_args = "dtype=float32", f"pretrained={model},dtype=float32", []
+    if bos is not None:
+        jp_args += f",add_bos_token={str(bos).lower()}"
+        lm_args += f",add_bos_token={bos}"
+        raw_args = ["--add-bos"] if bos else ["--no-bos"]
     return {
         "jpeval": [str(BIN / "jpeval"), "run", "--model", f"hf:{model}",
                    "--include-path", str(work / "jpeval"), "--tasks", jp_task,
-                   "--batch-size", str(BATCH), "--no-cache", "--model-args", "dtype=float32",
+                   "--batch-size", str(BATCH), "--no-cache", "--model-args", jp_args,
                    "--device", "cpu", "--output", str(out / "jpeval")],
         "lm-eval": [str(lmeval_bin / "lm_eval"), "run", "--model", "hf",
-                    "--model_args", f"pretrained={model},dtype=float32", "--tasks", lm_task,
+                    "--model_args", lm_args, "--tasks", lm_task,
                     "--include_path", str(work / "lmeval"), "--batch_size", str(BATCH),
                     "--device", "cpu", "--log_samples", "--output_path", str(out / "lmeval")],
         "raw": [str(BIN / "python"), str(ROOT / "bench/raw_floor.py"), "--model", model,
                 "--items", str(data), "--kind", kind, "--batch-size", str(BATCH),
-                "--output", str(out / "raw.jsonl")],
+                "--output", str(out / "raw.jsonl"), *raw_args],
     }
 # fmt: on
 
@@ -251,13 +256,15 @@ def agreement(rows: list[dict], a: dict, b: dict, merged: set[str]) -> dict:
 def run_workload(
     name: str, model: str, work: Path, lmeval_bin: Path, runs: int, limit: int | None = None
 ) -> dict:
-    _, kind, n = WORKLOADS[name]
+    model_name, kind, n = WORKLOADS[name]
     rows = load_items(kind, min(n, limit or n))
     jp_task, lm_task, data = write_tasks(work / name, kind, rows)
     res: dict = {"name": name, "kind": kind, "n": len(rows), "times": {}, "rss": {}, "noise": 0.0}
     for r in range(runs + 1):  # run 0 is the warm-up; its outputs are checked
         out = work / name / f"out{r}"
-        cmds = commands(model, kind, work / name, jp_task, lm_task, data, lmeval_bin, out)
+        cmds = commands(
+            model, kind, work / name, jp_task, lm_task, data, lmeval_bin, out, ADD_BOS[model_name]
+        )
         res["commands"] = cmds
         for h in HARNESSES:
             for _ in range(1 + RETRIES * bool(r)):  # a timed run disturbed by others is redone
@@ -345,19 +352,23 @@ def versions(lmeval_bin: Path) -> dict[str, str]:
     }
 
 
-def bos_policy(model: str) -> str:
+# Plain prompts start with BOS for Gemma (trained so; configs/models/gemma-3-270m.yaml says so,
+# as its tokenizer converted from GGUF adds none); the tiny model's tokenizer decides for itself.
+ADD_BOS = {"tiny": None, "gemma": True}
+
+
+def bos_policy(name: str, model: str) -> str:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(model)
     adds = tok("質問：").input_ids[0] == tok.bos_token_id
-    who = (
-        "jpeval (plain prompts: add_special_tokens=True), lm-eval (add_bos_token unset: the "
-        "tokenizer's default) and the raw script (the tokenizer's default)"
-    )
-    verb, effect = ("adds", "start with it") if adds else ("does not add", "run without it")
-    return (
-        f"vocabulary {len(tok):,}; its tokenizer {verb} `{tok.bos_token}` by default, "
-        f"so {who} all {effect}"
+    verb = "adds" if adds else "does not add"
+    head = f"vocabulary {len(tok):,}; its tokenizer {verb} `{tok.bos_token}` by default"
+    if ADD_BOS[name] is None:
+        return head + ", and all three harnesses leave it to the tokenizer"
+    return head + (
+        "; all three put it first: jpeval `--model-args add_bos_token=true` (the model entry's "
+        "option), lm-eval `add_bos_token=True`, the raw script `--add-bos`"
     )
 
 
@@ -553,7 +564,7 @@ def main() -> None:
             else:
                 print("gemma-3-270m could not be prepared; skipping its workloads:\n" + prep.stderr)
                 names = [n for n in names if WORKLOADS[n][0] != "gemma"]
-        info["bos"] = {m: bos_policy(p) for m, p in info["models"].items()}
+        info["bos"] = {m: bos_policy(m, p) for m, p in info["models"].items()}
         results = []
         for name in names:
             print(f"{name}:", flush=True)

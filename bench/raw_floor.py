@@ -17,17 +17,30 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 
+def encoder(tok, add_bos: bool | None):
+    """Text -> ids; BOS put first (once) or taken away as asked, else the tokenizer's default."""
+
+    def encode(text: str) -> list[int]:
+        ids = tok(text).input_ids
+        has = ids[:1] == [tok.bos_token_id]
+        if add_bos and not has:
+            return [tok.bos_token_id, *ids]
+        return ids[1:] if add_bos is False and has else ids
+
+    return encode
+
+
 def batches(seq: list, size: int):
     return (seq[i : i + size] for i in range(0, len(seq), size))
 
 
 @torch.inference_mode()
-def multiple_choice(model, tok, items: list[dict], batch_size: int) -> list[dict]:
+def multiple_choice(model, tok, encode, items: list[dict], batch_size: int) -> list[dict]:
     requests = []  # (item index, sequence ids, number of continuation tokens)
     for i, item in enumerate(items):
-        n_ctx = len(tok(item["context"]).input_ids)
+        n_ctx = len(encode(item["context"]))
         for choice in item["choices"]:
-            whole = tok(item["context"] + choice).input_ids
+            whole = encode(item["context"] + choice)
             requests.append((i, whole, len(whole) - n_ctx))
     scores: list[list[float]] = [[] for _ in items]
     for batch in batches(requests, batch_size):
@@ -49,13 +62,13 @@ def multiple_choice(model, tok, items: list[dict], batch_size: int) -> list[dict
 
 @torch.inference_mode()
 def generate(
-    model, tok, items: list[dict], batch_size: int, max_new_tokens: int = 32
+    model, tok, encode, items: list[dict], batch_size: int, max_new_tokens: int = 32
 ) -> list[dict]:
     tok.padding_side = "left"
     room = model.config.max_position_embeddings - max_new_tokens  # keep the prompt's end
     out = []
     for batch in batches(items, batch_size):
-        ids = [tok(item["context"]).input_ids[-room:] for item in batch]
+        ids = [encode(item["context"])[-room:] for item in batch]
         enc = tok.pad({"input_ids": ids}, return_tensors="pt")
         gen = model.generate(
             **enc,
@@ -80,6 +93,7 @@ def main() -> None:
     ap.add_argument("--kind", choices=["mc", "gen"], required=True)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--output", required=True)
+    ap.add_argument("--add-bos", action=argparse.BooleanOptionalAction, default=None)
     args = ap.parse_args()
     tok = AutoTokenizer.from_pretrained(args.model)
     if tok.pad_token is None:
@@ -88,7 +102,7 @@ def main() -> None:
     with open(args.items, encoding="utf-8") as f:
         items = [json.loads(line) for line in f]
     run = multiple_choice if args.kind == "mc" else generate
-    rows = run(model, tok, items, args.batch_size)
+    rows = run(model, tok, encoder(tok, args.add_bos), items, args.batch_size)
     with open(args.output, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 

@@ -157,7 +157,9 @@ def _save_dequantised(gguf: Path, dest: Path) -> None:
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)  # type: ignore[no-untyped-call]
+    # float32: dequantised GGUF values do not all fit bfloat16, and a float32 file is used in
+    # place (memory-mapped) when the model runs in float32, with no converted copy beside it
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     model.load_state_dict(loaded.state_dict())
     model.save_pretrained(dest)
     tok.save_pretrained(dest)

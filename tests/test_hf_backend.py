@@ -8,10 +8,13 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from jpeval.backends import cut_at_stop
-from jpeval.backends.hf import HFBackend
+from jpeval.backends import BackendOptions, cut_at_stop
+from jpeval.backends.hf import HFBackend, local_weights_digest
+from jpeval.errors import JpevalError
 from jpeval.metrics import argmax
-from jpeval.requests import Generate, Loglikelihood, Message
+from jpeval.paths import cache_dir
+from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Message
+from jpeval.spec import ModelSpec
 from tests.tiny_model import LINES
 
 CONTEXTS = [
@@ -41,12 +44,27 @@ def _plain_logprob(model: AutoModelForCausalLM, ctx: list[int], cont: list[int])
     return sum(lp[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont))
 
 
-@pytest.mark.parametrize("batch_size", [1, 16])
-def test_loglikelihood_matches_full_forward(tiny_model: Path, batch_size: int) -> None:
+@pytest.mark.parametrize(
+    ("batch_size", "head"),
+    [(1, "split"), (16, "split"), (16, "split, 3-row chunks"), (4, "full logits")],
+)
+def test_loglikelihood_matches_full_forward(
+    tiny_model: Path, batch_size: int, head: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exact log-likelihoods whichever way the LM head runs: on hidden states gathered across
+    batches (in chunks that split batches), or, for a model whose logits the split does not
+    reproduce, on the model's own logits."""
     backend = HFBackend(str(tiny_model), batch_size=batch_size)
+    if "3-row" in head:
+        backend.head_rows = 3
+    if head == "full logits":  # the split head would soft-cap; this model's forward does not
+        backend.model.config.final_logit_softcapping = 0.5
     reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
-    reqs = _requests()
+    reqs = [*_requests(), Loglikelihood("東京", "")]
     got = backend.loglikelihood(reqs)
+    assert backend._split is (head != "full logits")
+    assert got[-1] == LoglikelihoodResult(0.0, True, 0)
+    reqs, got = reqs[:-1], got[:-1]
     assert len(got) == len(reqs)
     for req, res in zip(reqs, got, strict=True):
         ctx, cont = backend.encode_pair(req)
@@ -151,3 +169,46 @@ def test_fingerprint_changes_with_weights(tmp_path: Path, tiny_model: Path) -> N
     assert {k: v for k, v in a.items() if k != "revision"} == {
         k: v for k, v in b.items() if k != "revision"
     }
+
+
+@pytest.mark.parametrize("add_bos", [None, True, False])
+def test_bos_policy(tiny_chat_model: Path, add_bos: bool | None) -> None:
+    """add_bos_token puts BOS first exactly once on plain prompts (or takes it away); the
+    tokenizer's own choice otherwise; chat prompts keep the template's; provenance says which."""
+    backend = HFBackend(str(tiny_chat_model), add_bos_token=add_bos)
+    bos = backend.tokenizer.bos_token_id
+    ctx, cont = backend.encode_pair(Loglikelihood("日本の首都は", "東京"))
+    starts = add_bos is not False  # this tokenizer adds BOS by itself
+    assert (ctx[0] == bos) is starts and ctx[1:].count(bos) == 0 and bos not in cont
+    assert backend.fingerprint()["bos"] == ("bos" if starts else "none")
+    (gen_ids,) = [backend.tok.encode_prompt("日本の首都は", 4)]
+    assert gen_ids[: len(ctx)] == ctx
+    chat, _ = backend.encode_pair(Loglikelihood((Message("user", "首都は"),), "東京"))
+    assert chat[0] == bos and chat[1:].count(bos) == 0
+    res = backend.loglikelihood([Loglikelihood("日本の首都は", "東京")])
+    assert res[0].n_tokens == len(cont)
+
+
+def test_model_options_are_checked(tiny_model: Path) -> None:
+    opts = BackendOptions(batch_size=4)
+    bad = ModelSpec(name="t", model=str(tiny_model), options={"add_bos_token": "yes"})
+    with pytest.raises(JpevalError, match="add_bos_token must be true or false"):
+        HFBackend.from_spec(bad, opts)
+    typo = ModelSpec(name="t", model=str(tiny_model), options={"add_bos": True})
+    with pytest.raises(JpevalError, match=r"unknown hf option\(s\) \['add_bos'\]"):
+        HFBackend.from_spec(typo, opts)
+
+
+def test_weights_digest_is_remembered_per_file_version(tmp_path: Path, tiny_model: Path) -> None:
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model, model)
+    first = local_weights_digest(model)
+    memo = cache_dir() / "weights-digests.json"
+    assert memo.is_file() and local_weights_digest(model) == first
+    memo.write_text("{not json", "utf-8")  # a damaged memo is ignored and rewritten
+    assert local_weights_digest(model) == first
+    weights = model / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b" ")
+    assert local_weights_digest(model) != first

@@ -9,7 +9,10 @@ Generation: left-padded, length-sorted batches, greedy, with stop sequences.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,13 +22,15 @@ import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from jpeval.backends import BackendOptions, cut_at_stop
-from jpeval.backends.tokens import Tokenisation
+from jpeval.backends.tokens import Tokenisation, bos_option
 from jpeval.errors import JpevalError
+from jpeval.paths import cache_dir
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Prompt
 from jpeval.spec import ModelSpec
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
+_LOGITS_BYTES = 128 * 1024**2  # float32 logits held at once while scoring (x2 at the peak)
 _HASH_LIMIT = 4 * 1024**3  # hash weights in full below this size, else by size and mtime
 
 
@@ -38,20 +43,105 @@ def _pick_dtype(name: str, device: str) -> torch.dtype:
 
 
 def local_weights_digest(path: Path) -> str:
-    """A digest of a local model folder: file contents, or sizes and mtimes if very large."""
+    """A digest of a local model folder: file contents, or sizes and mtimes if very large.
+
+    Contents are hashed once per version of the files: the digest is remembered in the cache
+    folder under the folder's path, with each file's size and mtime, and reused while they match.
+    """
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(_WEIGHT_SUFFIXES))
+    stats: list[tuple[str, int, int]] = [
+        (str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files
+    ]
+    memo = cache_dir() / "weights-digests.json"
+    try:
+        known = json.loads(memo.read_text("utf-8"))
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    key = str(path.resolve())
+    if isinstance(known.get(key), dict) and known[key].get("files") == [list(x) for x in stats]:
+        return str(known[key]["digest"])
     h = hashlib.sha256()
-    full = sum(p.stat().st_size for p in files) <= _HASH_LIMIT
-    for p in files:
-        h.update(str(p.relative_to(path)).encode())
+    full = sum(size for _, size, _ in stats) <= _HASH_LIMIT
+    for p, (rel, size, mtime) in zip(files, stats, strict=True):
+        h.update(rel.encode())
         if full:
             with p.open("rb") as f:
                 while block := f.read(1 << 20):
                     h.update(block)
         else:
-            st = p.stat()
-            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            h.update(f"{size}:{mtime}".encode())
+    known[key] = {"files": stats, "digest": h.hexdigest()}
+    try:  # best effort: a read-only cache only means hashing again next time
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f".{memo.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(known), "utf-8")
+        os.replace(tmp, memo)
+    except OSError:
+        pass
     return h.hexdigest()
+
+
+def _split_by_length(lengths: list[int], call_cost: int = 16) -> list[tuple[int, int]]:
+    """Cut rows sorted by length (longest first) into consecutive groups, each padded to its
+    first row's length, minimising padded tokens + ``call_cost`` tokens per forward pass."""
+    n = len(lengths)
+    best = [1 << 62] * n + [0]
+    cut = [n] * (n + 1)
+    for j in range(n - 1, -1, -1):
+        for k in range(j + 1, n + 1):
+            cost = call_cost + (k - j) * lengths[j] + best[k]
+            if cost < best[j]:
+                best[j], cut[j] = cost, k
+    groups, j = [], 0
+    while j < n:
+        groups.append((j, cut[j]))
+        j = cut[j]
+    return groups
+
+
+class _Head:
+    """Positions waiting for the LM head. They are gathered across batches and go through it
+    ``rows`` at a time: its weight (vocabulary x hidden, the largest matrix of a small model) is
+    then read once per ``rows`` positions, and the logits held are ``rows`` x vocabulary."""
+
+    def __init__(self, logits: Any, n_requests: int, rows: int) -> None:
+        self._to_logits, self.rows = logits, rows
+        self.logprob = [0.0] * n_requests
+        self.greedy = [True] * n_requests
+        self.n_tokens = [0] * n_requests
+        self._states: list[torch.Tensor] = []
+        self._entries: list[tuple[int, int, int]] = []  # (position, target token, request)
+        self._held = 0
+
+    def add(self, states: torch.Tensor, entries: list[tuple[int, int, int]]) -> None:
+        """``states``: (positions, hidden); entries: (position in ``states``, token, request)."""
+        self._entries += [(self._held + p, t, i) for p, t, i in entries]
+        self._states.append(states)
+        self._held += len(states)
+        if self._held >= self.rows:
+            self.flush(whole_chunks=True)
+
+    def flush(self, whole_chunks: bool = False) -> None:
+        """Score the positions held (only whole chunks of ``rows``, keeping the rest, if asked)."""
+        n = self._held - self._held % self.rows if whole_chunks else self._held
+        if not n:
+            return
+        states = torch.cat(self._states)
+        done = [e for e in self._entries if e[0] < n]
+        self._entries = [(p - n, t, i) for p, t, i in self._entries if p >= n]
+        self._states, self._held = [states[n:]], self._held - n
+        for lo in range(0, n, self.rows):
+            part = [e for e in done if lo <= e[0] < lo + self.rows]
+            logits = self._to_logits(states[lo : min(n, lo + self.rows)])
+            at = torch.tensor([p - lo for p, _, _ in part], device=logits.device)
+            target = torch.tensor([t for _, t, _ in part], device=logits.device)
+            best = logits.argmax(-1)[at] == target
+            logprob = logits.log_softmax(-1)[at, target]
+            for (_, _, i), lp, g in zip(part, logprob.tolist(), best.tolist(), strict=True):
+                self.logprob[i] += lp
+                self.greedy[i] = self.greedy[i] and g
 
 
 class HFBackend:
@@ -67,6 +157,7 @@ class HFBackend:
         device: str | None = None,
         seed: int = 1234,
         trust_remote_code: bool = False,
+        add_bos_token: bool | None = None,
     ) -> None:
         self.model_id = model
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -85,13 +176,20 @@ class HFBackend:
         except OSError as e:
             raise JpevalError(f"cannot load model {model!r} with transformers: {e}") from e
         self.model.eval()
+        self._split: bool | None = None  # see _split_head
+        vocab = int(getattr(self.model.config, "vocab_size", 0) or 32_000)
+        self.head_rows = max(16, min(4096, _LOGITS_BYTES // (4 * vocab)))
+        self._decoder: Any = None
+        self._head: Any = None
         tok = self.tokenizer
         self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
         self.max_length = min(
             getattr(self.model.config, "max_position_embeddings", None) or 1 << 30,
             tok.model_max_length if tok.model_max_length < 1 << 30 else 1 << 30,
         )
-        self.tok = Tokenisation(tok, self.max_length, model, self.pad_id)
+        self.tok = Tokenisation(
+            tok, self.max_length, model, self.pad_id, bos_option(add_bos_token, model)
+        )
         self.has_chat_template = self.tok.has_chat_template
         local = Path(model)
         self._revision = (
@@ -103,6 +201,11 @@ class HFBackend:
     @classmethod
     def from_spec(cls, spec: ModelSpec, opts: BackendOptions) -> HFBackend:
         model = str(opts.model_path) if opts.model_path else spec.model
+        if unknown := sorted(set(spec.options) - {"trust_remote_code", "add_bos_token"}):
+            raise JpevalError(
+                f"model {spec.name!r}: unknown hf option(s) {unknown}; expected some of "
+                "['add_bos_token', 'trust_remote_code']"
+            )
         return cls(
             model,
             revision=spec.revision,
@@ -111,6 +214,7 @@ class HFBackend:
             device=opts.device,
             seed=opts.seed,
             trust_remote_code=bool(spec.options.get("trust_remote_code", False)),
+            add_bos_token=spec.options.get("add_bos_token"),
         )
 
     def fingerprint(self) -> dict[str, Any]:
@@ -119,6 +223,7 @@ class HFBackend:
             "model": self.model_id,
             "revision": self._revision,
             "dtype": str(self.dtype).removeprefix("torch."),
+            "bos": self.tok.bos_policy,
             "transformers": transformers.__version__,
             "torch": torch.__version__,
         }
@@ -148,12 +253,14 @@ class HFBackend:
         for i, req in enumerate(requests):
             ctx, cont = self.encode_pair(req)
             groups.setdefault(tuple(ctx), []).append((i, cont))
-        out: list[LoglikelihoodResult | None] = [None] * len(requests)
+        head = _Head(self._logits, len(requests), self.head_rows)
         for batch in self._batches(groups):
-            for i, res in self._score_batch(batch):
-                out[i] = res
-        assert all(r is not None for r in out)
-        return out  # type: ignore[return-value]
+            self._run_batch(batch, head)
+        head.flush()
+        return [
+            LoglikelihoodResult(head.logprob[i], head.greedy[i], head.n_tokens[i])
+            for i in range(len(requests))
+        ]
 
     def _batches(
         self, groups: dict[tuple[int, ...], list[tuple[int, list[int]]]]
@@ -176,59 +283,98 @@ class HFBackend:
         if batch:
             yield batch
 
+    def _split_head(self) -> bool:
+        """Whether the decoder's hidden states through the output embeddings (and the final
+        soft-capping, where the model has one) reproduce the model's logits; checked once on a
+        short input. If not, the full model runs and its logits are used directly."""
+        if self._split is None:
+            self._split = False
+            decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
+            if decoder is not self.model and isinstance(head, torch.nn.Module):
+                self._decoder, self._head = decoder, head
+                ids = torch.tensor(
+                    [self.tok.encode("日本語の文です。", True)[:8]], device=self.device
+                )
+                with torch.inference_mode():
+                    full = self.model(input_ids=ids).logits.float()
+                    mine = self._head_logits(self._decoder(input_ids=ids).last_hidden_state)
+                self._split = bool((full - mine).abs().max() <= 1e-4 * full.abs().max())
+        return self._split
+
+    def _head_logits(self, states: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor = self._head(states).float()
+        cap = getattr(self.model.config, "final_logit_softcapping", None)
+        return torch.tanh(logits / cap) * cap if cap else logits
+
+    def _logits(self, states: torch.Tensor) -> torch.Tensor:
+        """Float logits from what ``_states`` returned."""
+        return self._head_logits(states) if self._split else states.float()
+
+    def _states(self, last_only: bool = False, **kw: Any) -> tuple[torch.Tensor, Any]:
+        """Per-position hidden states (or logits, see ``_split_head``) and the KV cache."""
+        if self._split_head():
+            out = self._decoder(**kw)
+            return out.last_hidden_state, out.past_key_values
+        out = self.model(**kw, logits_to_keep=1 if last_only else 0)
+        return out.logits, out.past_key_values
+
     @torch.inference_mode()
-    def _score_batch(
-        self, batch: list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]]
-    ) -> list[tuple[int, LoglikelihoodResult]]:
+    def _run_batch(
+        self, batch: list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]], head: _Head
+    ) -> None:
         dev = self.device
         ctx_lens = [len(ctx) for ctx, _ in batch]
         ids, mask = self._left_pad([list(ctx) for ctx, _ in batch])
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        first = self.model(
+        states, cache = self._states(
             input_ids=ids.to(dev),
             attention_mask=mask.to(dev),
             position_ids=pos.to(dev),
             use_cache=True,
-            logits_to_keep=1,
+            last_only=True,
         )
-        first_lp = first.logits[:, -1].float().log_softmax(-1)
-
         rows = [(b, i, cont) for b, (_, conts) in enumerate(batch) for i, cont in conts]
-        tail = max(len(cont) for _, _, cont in rows) - 1
-        rest_lp = None
-        if tail > 0:  # run tokens 0..n-2 of each option on the repeated context cache
-            owner = torch.tensor([b for b, _, _ in rows])
-            cache = first.past_key_values
-            cache.batch_select_indices(owner.to(dev))
-            cids = torch.full((len(rows), tail), self.pad_id, dtype=torch.long)
+        # each context's last position predicts the first token of every option
+        head.add(states[:, -1], [(b, cont[0], i) for b, i, cont in rows if cont])
+        for _, i, cont in rows:
+            head.n_tokens[i] = len(cont)
+        # tokens 0..n-2 of each option run on the repeated context cache; each predicts the next.
+        # Options differ in length: rows of similar length run together, to pad little.
+        rows = sorted((r for r in rows if len(r[2]) > 1), key=lambda r: -len(r[2]))
+        groups = _split_by_length([len(cont) - 1 for _, _, cont in rows])
+        seen: dict[tuple[int, tuple[int, ...]], int] = {}  # (context, option prefix) -> state
+        kept, entries = [], []
+        for k, (lo, hi) in enumerate(groups):
+            part = rows[lo:hi]
+            owner = torch.tensor([b for b, _, _ in part])
+            kv = cache if k == len(groups) - 1 else copy.deepcopy(cache)
+            kv.batch_select_indices(owner.to(dev))
+            tail = len(part[0][2]) - 1
+            cids = torch.full((len(part), tail), self.pad_id, dtype=torch.long)
             cmask = torch.zeros_like(cids)
-            for r, (_, _, cont) in enumerate(rows):
+            for r, (_, _, cont) in enumerate(part):
                 cids[r, : len(cont) - 1] = torch.tensor(cont[:-1], dtype=torch.long)
                 cmask[r, : len(cont) - 1] = 1
             cpos = torch.tensor(ctx_lens)[owner][:, None] + torch.arange(tail)[None]
-            second = self.model(
+            states, _ = self._states(
                 input_ids=cids.to(dev),
                 attention_mask=torch.cat([mask[owner], cmask], 1).to(dev),
                 position_ids=cpos.to(dev),
-                past_key_values=cache,
+                past_key_values=kv,
                 use_cache=False,
             )
-            rest_lp = second.logits.float().log_softmax(-1)
-
-        out = []
-        for r, (b, i, cont) in enumerate(rows):
-            if not cont:
-                out.append((i, LoglikelihoodResult(0.0, True, 0)))
-                continue
-            steps = [first_lp[b]] + (
-                [rest_lp[r, j] for j in range(len(cont) - 1)] if rest_lp is not None else []
-            )
-            dist = torch.stack(steps[: len(cont)])
-            target = torch.tensor(cont, device=dist.device)
-            logprob = dist.gather(1, target[:, None]).sum().item()
-            greedy = bool((dist.argmax(-1) == target).all().item())
-            out.append((i, LoglikelihoodResult(float(logprob), greedy, len(cont))))
-        return out
+            # options of one context that share a prefix share its states: keep one of each
+            keep = torch.zeros(cids.shape, dtype=torch.bool)
+            for r, (b, i, cont) in enumerate(part):
+                for j, t in enumerate(cont[1:]):
+                    key = (b, tuple(cont[: j + 1]))
+                    if key not in seen:
+                        seen[key] = len(seen)
+                        keep[r, j] = True
+                    entries.append((seen[key], t, i))
+            kept.append(states[keep.to(dev)])  # row-major, the order ``seen`` numbers them in
+        if kept:
+            head.add(torch.cat(kept), entries)
 
     # ---- generation ------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import openai
 
 from jpeval.backends import BackendOptions, cut_at_stop
-from jpeval.backends.tokens import Tokenisation
+from jpeval.backends.tokens import Tokenisation, bos_option
 from jpeval.errors import JpevalError
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Prompt
 from jpeval.spec import ModelSpec
@@ -48,8 +48,14 @@ class OpenAIBackend:
         max_retries: int = 8,
         echo_logprobs: bool = False,
         tokenizer: str | None = None,
+        add_bos_token: bool | None = None,
         seed: int = 1234,
     ) -> None:
+        if add_bos_token is not None and not tokenizer:
+            raise JpevalError(
+                f"model {model!r}: add_bos_token needs the tokenizer option (without it the "
+                "server tokenises and adds what it adds)"
+            )
         if endpoint not in ("chat", "completions"):
             raise JpevalError(
                 f"openai backend: endpoint must be chat or completions, not {endpoint!r}"
@@ -78,7 +84,7 @@ class OpenAIBackend:
 
             tk = AutoTokenizer.from_pretrained(tokenizer)
             pad = next(i for i in (tk.pad_token_id, tk.eos_token_id, 0) if i is not None)
-            self.tok = Tokenisation(tk, 1 << 30, model, pad)
+            self.tok = Tokenisation(tk, 1 << 30, model, pad, bos_option(add_bos_token, model))
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0, "requests": 0}
 
     @classmethod
@@ -94,6 +100,7 @@ class OpenAIBackend:
             "max_retries",
             "echo_logprobs",
             "tokenizer",
+            "add_bos_token",
         }
         if unknown := sorted(set(o) - allowed):
             raise JpevalError(
@@ -110,6 +117,7 @@ class OpenAIBackend:
             "endpoint": self.endpoint,
             "echo_logprobs": self.echo_logprobs,
             "tokenizer": self.tok is not None,
+            "bos": self.tok.bos_policy if self.tok else None,
         }
 
     # ---- plumbing --------------------------------------------------------------------------

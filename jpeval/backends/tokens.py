@@ -9,18 +9,47 @@ from jpeval.errors import JpevalError
 from jpeval.requests import Loglikelihood, Prompt
 
 
-class Tokenisation:
-    """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length."""
+def bos_option(value: Any, model: str) -> bool | None:
+    """The ``add_bos_token`` model option: true, false, or absent (the tokenizer decides)."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise JpevalError(f"model {model!r}: option add_bos_token must be true or false, got {value!r}")
 
-    def __init__(self, tokenizer: Any, max_length: int, model_id: str, pad_id: int) -> None:
+
+class Tokenisation:
+    """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length.
+
+    BOS policy for plain-text prompts: ``add_bos`` True puts the BOS token first (once), False
+    takes it away, None leaves it to the tokenizer. Chat prompts keep what the template renders.
+    Some tokenizers (e.g. Gemma's when converted from GGUF) add none although the model was
+    trained with one, so the model entry states it (option ``add_bos_token``).
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        max_length: int,
+        model_id: str,
+        pad_id: int,
+        add_bos: bool | None = None,
+    ) -> None:
         self.tokenizer, self.max_length, self.model_id, self.pad_id = (
             tokenizer,
             max_length,
             model_id,
             pad_id,
         )
+        self.bos_id: int | None = tokenizer.bos_token_id
+        if add_bos and self.bos_id is None:
+            raise JpevalError(f"model {model_id!r}: add_bos_token is true but it has no BOS token")
+        self.add_bos = add_bos
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         self._ctx_ids: dict[tuple[str, bool], list[int]] = {}
+
+    @property
+    def bos_policy(self) -> str:
+        """What plain prompts start with, for provenance: "bos" or "none" (as measured)."""
+        return "bos" if self.encode("a", True)[:1] == [self.bos_id] else "none"
 
     def prompt_text(self, prompt: Prompt) -> tuple[str, bool]:
         """The prompt as text, and whether the tokenizer should add special tokens (BOS): plain
@@ -36,7 +65,14 @@ class Tokenisation:
         return str(text), False
 
     def encode(self, text: str, special: bool) -> list[int]:
-        return list(self.tokenizer(text, add_special_tokens=special).input_ids)
+        ids = list(self.tokenizer(text, add_special_tokens=special).input_ids)
+        if special and self.add_bos is not None:
+            has = ids[:1] == [self.bos_id]
+            if self.add_bos and not has:
+                ids.insert(0, self.bos_id)  # type: ignore[arg-type]
+            elif not self.add_bos and has:
+                del ids[0]
+        return ids
 
     def encode_prompt(self, prompt: Prompt, max_new_tokens: int) -> list[int]:
         """A generation prompt's ids, cut from the left to leave room for the new tokens."""

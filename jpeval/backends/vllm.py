@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jpeval.backends import BackendOptions
-from jpeval.backends.tokens import Tokenisation
+from jpeval.backends.tokens import Tokenisation, bos_option
 from jpeval.errors import JpevalError
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult
 from jpeval.spec import ModelSpec
@@ -38,7 +38,7 @@ ENGINE_OPTIONS = {  # model-entry options passed to vllm.LLM as they are
     "quantization",
     "enable_prefix_caching",
 }
-OWN_OPTIONS = {"chat_template", "data_parallel", "ray_address"}
+OWN_OPTIONS = {"chat_template", "data_parallel", "ray_address", "add_bos_token"}
 
 GenJob = tuple[list[int], int, tuple[str, ...]]  # prompt ids, max_tokens, stop
 
@@ -111,6 +111,7 @@ class VLLMBackend:
         chat_template: str | None = None,
         data_parallel: int = 1,
         ray_address: str | None = None,
+        add_bos_token: bool | None = None,
         **engine_options: Any,
     ) -> None:
         try:
@@ -158,7 +159,9 @@ class VLLMBackend:
             limit = getattr(config, "max_model_len", None) or limit
         max_len = int(limit or 1 << 30)
         pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
-        self.tok = Tokenisation(tokenizer, min(max_len, 1 << 30), model, pad)
+        self.tok = Tokenisation(
+            tokenizer, min(max_len, 1 << 30), model, pad, bos_option(add_bos_token, model)
+        )
         self.has_chat_template = self.tok.has_chat_template
         local = Path(model)
         if local.is_dir():
@@ -187,6 +190,7 @@ class VLLMBackend:
             "dtype": self.engine_args["dtype"],
             "vllm": self.vllm_version,
             "max_model_len": self.engine_args.get("max_model_len"),
+            "bos": self.tok.bos_policy,
         }
 
     def close(self) -> None:
