@@ -83,14 +83,17 @@ def local_weights_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _split_by_length(lengths: list[int], call_cost: int = 16) -> list[tuple[int, int]]:
-    """Cut rows sorted by length (longest first) into consecutive groups, each padded to its
-    first row's length, minimising padded tokens + ``call_cost`` tokens per forward pass."""
+def _split_by_length(
+    lengths: list[int], max_rows: int, call_cost: int = 16
+) -> list[tuple[int, int]]:
+    """Cut rows sorted by length (longest first) into consecutive groups of at most
+    ``max_rows``, each padded to its first row's length, minimising padded tokens +
+    ``call_cost`` tokens per forward pass."""
     n = len(lengths)
     best = [1 << 62] * n + [0]
     cut = [n] * (n + 1)
     for j in range(n - 1, -1, -1):
-        for k in range(j + 1, n + 1):
+        for k in range(j + 1, min(n, j + max_rows) + 1):
             cost = call_cost + (k - j) * lengths[j] + best[k]
             if cost < best[j]:
                 best[j], cut[j] = cost, k
@@ -99,6 +102,18 @@ def _split_by_length(lengths: list[int], call_cost: int = 16) -> list[tuple[int,
         groups.append((j, cut[j]))
         j = cut[j]
     return groups
+
+
+def _cache_rows(cache: Any, rows: torch.Tensor) -> Any:
+    """A KV cache of the given batch rows, the original left as it was (its tensors are
+    shared, not copied: selecting rows and appending tokens make new ones)."""
+    if hasattr(cache, "layers"):
+        new = copy.copy(cache)
+        new.layers = [copy.copy(layer) for layer in cache.layers]
+    else:
+        new = copy.deepcopy(cache)
+    new.batch_select_indices(rows)
+    return new
 
 
 class _Head:
@@ -265,23 +280,11 @@ class HFBackend:
     def _batches(
         self, groups: dict[tuple[int, ...], list[tuple[int, list[int]]]]
     ) -> Iterator[list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]]]:
-        """Longest first; a batch holds whole contexts and at most ``batch_size`` continuations."""
-        pieces = [
-            (ctx, conts[j : j + self.batch_size])
-            for ctx, conts in groups.items()
-            for j in range(0, len(conts), self.batch_size)
-        ]
-        pieces.sort(key=lambda p: -(len(p[0]) + max(len(c) for _, c in p[1])))
-        batch: list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]] = []
-        rows = 0
-        for piece in pieces:
-            if batch and rows + len(piece[1]) > self.batch_size:
-                yield batch
-                batch, rows = [], 0
-            batch.append(piece)
-            rows += len(piece[1])
-        if batch:
-            yield batch
+        """Contexts, longest first, ``batch_size`` at a time, each with its continuations (the
+        continuations then run at most ``batch_size`` at a time: see ``_run_batch``)."""
+        ordered = sorted(groups.items(), key=lambda g: -len(g[0]))
+        for j in range(0, len(ordered), self.batch_size):
+            yield ordered[j : j + self.batch_size]
 
     def _split_head(self) -> bool:
         """Whether the decoder's hidden states through the output embeddings (and the final
@@ -341,14 +344,13 @@ class HFBackend:
         # tokens 0..n-2 of each option run on the repeated context cache; each predicts the next.
         # Options differ in length: rows of similar length run together, to pad little.
         rows = sorted((r for r in rows if len(r[2]) > 1), key=lambda r: -len(r[2]))
-        groups = _split_by_length([len(cont) - 1 for _, _, cont in rows])
+        groups = _split_by_length([len(cont) - 1 for _, _, cont in rows], self.batch_size)
         seen: dict[tuple[int, tuple[int, ...]], int] = {}  # (context, option prefix) -> state
         kept, entries = [], []
-        for k, (lo, hi) in enumerate(groups):
+        for lo, hi in groups:
             part = rows[lo:hi]
             owner = torch.tensor([b for b, _, _ in part])
-            kv = cache if k == len(groups) - 1 else copy.deepcopy(cache)
-            kv.batch_select_indices(owner.to(dev))
+            kv = _cache_rows(cache, owner.to(dev))
             tail = len(part[0][2]) - 1
             cids = torch.full((len(part), tail), self.pad_id, dtype=torch.long)
             cmask = torch.zeros_like(cids)
