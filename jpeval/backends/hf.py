@@ -280,11 +280,23 @@ class HFBackend:
     def _batches(
         self, groups: dict[tuple[int, ...], list[tuple[int, list[int]]]]
     ) -> Iterator[list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]]]:
-        """Contexts, longest first, ``batch_size`` at a time, each with its continuations (the
-        continuations then run at most ``batch_size`` at a time: see ``_run_batch``)."""
-        ordered = sorted(groups.items(), key=lambda g: -len(g[0]))
-        for j in range(0, len(ordered), self.batch_size):
-            yield ordered[j : j + self.batch_size]
+        """Longest first; a batch holds whole contexts and at most ``batch_size`` continuations."""
+        pieces = [
+            (ctx, conts[j : j + self.batch_size])
+            for ctx, conts in groups.items()
+            for j in range(0, len(conts), self.batch_size)
+        ]
+        pieces.sort(key=lambda p: -(len(p[0]) + max(len(c) for _, c in p[1])))
+        batch: list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]] = []
+        rows = 0
+        for piece in pieces:
+            if batch and rows + len(piece[1]) > self.batch_size:
+                yield batch
+                batch, rows = [], 0
+            batch.append(piece)
+            rows += len(piece[1])
+        if batch:
+            yield batch
 
     def _split_head(self) -> bool:
         """Whether the decoder's hidden states through the output embeddings (and the final
