@@ -212,3 +212,15 @@ def test_weights_digest_is_remembered_per_file_version(tmp_path: Path, tiny_mode
     weights = model / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-1] + b" ")
     assert local_weights_digest(model) != first
+
+
+def test_option_groups_cover_every_row_and_pad_little() -> None:
+    from jpeval.backends.hf import _split_by_length
+
+    lengths = [20, 19, 3, 2, 2, 2, 1, 1]
+    groups = _split_by_length(lengths, max_rows=16)
+    assert [i for lo, hi in groups for i in range(lo, hi)] == list(range(len(lengths)))
+    assert groups == [(0, 2), (2, 8)]  # 2 x 20 + 6 x 3 padded tokens, two passes
+    same = _split_by_length([5] * 40, max_rows=16)  # no padding to save: as few passes as fit
+    assert len(same) == 3 and all(hi - lo <= 16 for lo, hi in same)
+    assert _split_by_length([], max_rows=16) == []
