@@ -1,9 +1,9 @@
 """The transformers backend (CPU or GPU).
 
-Multiple choice: requests that share a context are scored together. The context
-runs once (left-padded, only its last position through the LM head); its KV cache
-is repeated for each option, and the options run on top of it. Only continuation
-positions ever reach the LM head, which dominates cost for large vocabularies.
+Multiple choice: requests that share a context are scored together. The context runs once
+(left-padded); the options run on its KV rows, in groups of similar length. Only the positions
+whose next token is scored reach the LM head (for a large vocabulary, most of the cost), in
+chunks gathered across batches; options that share a prefix share those positions.
 Generation: left-padded, length-sorted batches, greedy, with stop sequences.
 """
 
@@ -30,6 +30,7 @@ from jpeval.spec import ModelSpec
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
+_OPTIONS = {"trust_remote_code", "add_bos_token"}  # model-entry options the backend reads
 _LOGITS_BYTES = 128 * 1024**2  # float32 logits held at once while scoring (x2 at the peak)
 _HASH_LIMIT = 4 * 1024**3  # hash weights in full below this size, else by size and mtime
 
@@ -216,10 +217,10 @@ class HFBackend:
     @classmethod
     def from_spec(cls, spec: ModelSpec, opts: BackendOptions) -> HFBackend:
         model = str(opts.model_path) if opts.model_path else spec.model
-        if unknown := sorted(set(spec.options) - {"trust_remote_code", "add_bos_token"}):
+        if unknown := sorted(set(spec.options) - _OPTIONS):
             raise JpevalError(
                 f"model {spec.name!r}: unknown hf option(s) {unknown}; expected some of "
-                "['add_bos_token', 'trust_remote_code']"
+                f"{sorted(_OPTIONS)}"
             )
         return cls(
             model,
