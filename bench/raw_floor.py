@@ -6,6 +6,7 @@ Generation: left-padded batches in item order (prompts cut from the left to fit 
 greedy, 32 new tokens, stop at "\\n".
 
     python bench/raw_floor.py --model PATH --items items.jsonl --kind mc|gen --output out.jsonl
+                              [--device cpu|cuda] [--dtype float32|bfloat16]
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def multiple_choice(model, tok, encode, items: list[dict], batch_size: int) -> l
         mask = torch.zeros_like(ids)
         for r, (_, seq, _) in enumerate(batch):
             ids[r, : len(seq)], mask[r, : len(seq)] = torch.tensor(seq), 1
-        logprobs = model(input_ids=ids, attention_mask=mask).logits.log_softmax(-1)
+        ids, mask = ids.to(model.device), mask.to(model.device)
+        logprobs = model(input_ids=ids, attention_mask=mask).logits.float().log_softmax(-1)
         for r, (i, seq, n) in enumerate(batch):
             steps = logprobs[r, len(seq) - n - 1 : len(seq) - 1]
-            target = torch.tensor(seq[len(seq) - n :])
+            target = torch.tensor(seq[len(seq) - n :], device=model.device)
             scores[i].append(steps.gather(1, target[:, None]).sum().item())
     return [
         {"id": item["id"], "loglikelihoods": s, "pred_index": max(range(len(s)), key=s.__getitem__)}
@@ -69,7 +71,7 @@ def generate(
     out = []
     for batch in batches(items, batch_size):
         ids = [encode(item["context"])[-room:] for item in batch]
-        enc = tok.pad({"input_ids": ids}, return_tensors="pt")
+        enc = tok.pad({"input_ids": ids}, return_tensors="pt").to(model.device)
         gen = model.generate(
             **enc,
             max_new_tokens=max_new_tokens,
@@ -94,11 +96,14 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--output", required=True)
     ap.add_argument("--add-bos", action=argparse.BooleanOptionalAction, default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     args = ap.parse_args()
     tok = AutoTokenizer.from_pretrained(args.model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
+    dtype = getattr(torch, args.dtype)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype).to(args.device).eval()
     with open(args.items, encoding="utf-8") as f:
         items = [json.loads(line) for line in f]
     run = multiple_choice if args.kind == "mc" else generate
