@@ -73,6 +73,24 @@ def split_head(model: str, dtype: str, device: str) -> bool:
     return HFBackend(model, dtype=dtype, device=device)._split_head()
 
 
+def cuda_vs_cpu(model: str, n: int) -> str:
+    """The hf backend's log-likelihoods on CUDA against the CPU's, float32, n MC items."""
+    from jpeval.backends.hf import HFBackend
+    from jpeval.requests import Loglikelihood
+
+    reqs = [
+        Loglikelihood(r["context"], c) for r in compare.load_items("mc", n) for c in r["choices"]
+    ]
+    got = {
+        d: [x.logprob for x in HFBackend(model, dtype="float32", device=d, add_bos_token=True)
+            .loglikelihood(reqs)]
+        for d in ("cuda", "cpu")
+    }  # fmt: skip
+    diff = [abs(a - b) for a, b in zip(got["cuda"], got["cpu"], strict=True)]
+    above = sum(d > 1e-3 for d in diff)
+    return f"max abs dLL {max(diff):.1e} over {len(reqs)} requests, {above} above 1e-3"
+
+
 def run(name: str, model: str, dtype: str, work: Path, args: argparse.Namespace) -> dict:
     model_name, kind, n, _ = WORKLOADS[name]
     rows = compare.load_items(kind, min(n, args.limit or n))
@@ -105,15 +123,22 @@ def report(results: list[dict], info: dict) -> str:
         *[f"- {k}: {v}" for k, v in info["env"].items()],
         "",
         "Same items as bench/compare.py (batch size 16, zero-shot plain prompts, greedy 32 new "
-        "tokens, stop at `\\n`), on "
-        + info["env"]["device"]
-        + ". tiny = the tests' 4.2M-parameter Llama; gemma = "
-        "Gemma-3-270M's shape and tokenizer with seeded random weights (so accuracy means "
-        "nothing; the work per token is the real model's). `<bos>` first for gemma, as in "
-        "configs/models/gemma-3-270m.yaml. Wall time of the whole command (start-up, model "
-        f"load, scoring), median of {info['runs']} after a warm-up run whose outputs are "
-        "compared.",
+        f"tokens, stop at `\\n`), on {info['env']['device']}. tiny = the tests' 4.2M-parameter "
+        "Llama; gemma = Gemma-3-270M's shape and tokenizer with seeded random weights (so "
+        "accuracy means nothing; the work per token is the real model's). `<bos>` first for "
+        "gemma, as in configs/models/gemma-3-270m.yaml. Wall time of the whole command "
+        f"(start-up, model load, scoring), median of {info['runs']} after a warm-up run whose "
+        "outputs are compared.",
         "",
+        *(
+            [
+                f"Gemma-shaped model, float32, {info['n_vs_cpu']} MC items, the hf backend on "
+                f"CUDA vs on the CPU: {info['vs_cpu']}.",
+                "",
+            ]
+            if "vs_cpu" in info
+            else []
+        ),
         "Decoder/LM-head split kept by the hf backend (scores through the head only where "
         "needed): " + ", ".join(f"{k}: {v}" for k, v in info["split"].items()) + ".",
         "",
@@ -175,11 +200,22 @@ def main() -> None:
             for d in ("float32", "bfloat16")
         }
         print(info["split"], flush=True)
+        if args.device == "cuda":
+            info["n_vs_cpu"] = min(200, args.limit or 200)
+            info["vs_cpu"] = cuda_vs_cpu(models["gemma"], info["n_vs_cpu"])
+            print(info["vs_cpu"], flush=True)
         for name in args.workloads.split(","):
             for dtype in WORKLOADS[name][3]:
                 results.append(run(name, models[WORKLOADS[name][0]], dtype, work, args))
-                args.output.write_text(report(results, info), "utf-8")  # kept if cut short
+                write(args.output, report(results, info))  # kept if cut short
     print(report(results, info))
+
+
+def write(path: Path, text: str) -> None:
+    """The report, and below it the notes already in the file (see compare.NOTES)."""
+    old = path.read_text("utf-8") if path.exists() else ""
+    kept = old[old.index(compare.NOTES) :] if compare.NOTES in old else compare.NOTES + "\n"
+    path.write_text(text + "\n" + kept, "utf-8")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,20 @@ def test_loglikelihood_matches_full_forward(
         assert res.logprob == pytest.approx(_plain_logprob(reference, ctx, cont), abs=1e-4)
 
 
+def test_math_attention_scores_alike_and_is_recorded(tiny_model: Path) -> None:
+    """The math attention kernel (held on CUDA) scores and generates as the default one does,
+    and the fingerprint says it ran, so results cached under one are not reused for the other."""
+    default, math = HFBackend(str(tiny_model)), HFBackend(str(tiny_model))
+    math._math_attention = True
+    reqs = _requests()
+    for a, b in zip(default.loglikelihood(reqs), math.loglikelihood(reqs), strict=True):
+        assert b.logprob == pytest.approx(a.logprob, abs=1e-5) and b.n_tokens == a.n_tokens
+    gen = [Generate("お客様が", 8), Generate("令和元年は西暦", 6)]
+    assert math.generate(gen) == default.generate(gen)
+    assert "attention" not in default.fingerprint()
+    assert math.fingerprint()["attention"] == "sdpa-math"
+
+
 def test_predictions_identical_across_batch_sizes(tiny_model: Path) -> None:
     reqs = _requests()
     runs = [HFBackend(str(tiny_model), batch_size=b).loglikelihood(reqs) for b in (1, 3, 16)]

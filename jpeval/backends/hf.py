@@ -5,10 +5,13 @@ Multiple choice: requests that share a context are scored together. The context 
 whose next token is scored reach the LM head (for a large vocabulary, most of the cost), in
 chunks gathered across batches; options that share a prefix share those positions.
 Generation: left-padded, length-sorted batches, greedy, with stop sequences.
+
+On CUDA, attention runs on PyTorch's math kernel (see ``HFBackend._attention``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -19,6 +22,7 @@ from typing import Any
 
 import torch
 import transformers
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from jpeval.backends import BackendOptions, cut_at_stop
@@ -192,6 +196,9 @@ class HFBackend:
         except OSError as e:
             raise JpevalError(f"cannot load model {model!r} with transformers: {e}") from e
         self.model.eval()
+        self._math_attention = self.device.startswith("cuda") and (
+            getattr(self.model.config, "_attn_implementation", None) == "sdpa"
+        )
         self._split: bool | None = None  # see _split_head
         vocab = int(getattr(self.model.config, "vocab_size", 0) or 32_000)
         self.head_rows = max(16, min(4096, _LOGITS_BYTES // (4 * vocab)))
@@ -242,7 +249,7 @@ class HFBackend:
             "bos": self.tok.bos_policy,
             "transformers": transformers.__version__,
             "torch": torch.__version__,
-        }
+        } | ({"attention": "sdpa-math"} if self._math_attention else {})
 
     # ---- tokenisation (shared with the vllm backend) ----------------------------------------
 
@@ -262,6 +269,14 @@ class HFBackend:
             mask[b, width - len(s) :] = 1
         return ids, mask
 
+    def _attention(self) -> contextlib.AbstractContextManager[Any]:
+        """Where the forward passes run. On CUDA, scaled-dot-product attention is held to the
+        math kernel: with the padding masks used here, the memory-efficient kernel returned
+        log-likelihoods off by up to 2 nats on an H200 (torch 2.11, Gemma-3's grouped-query
+        attention; cf. pytorch/pytorch#191937), and the math kernel matched the CPU to 1e-5 in
+        less time (bench/RESULTS-gpu.md)."""
+        return sdpa_kernel(SDPBackend.MATH) if self._math_attention else contextlib.nullcontext()
+
     # ---- log-likelihood --------------------------------------------------------------------
 
     def loglikelihood(self, requests: Sequence[Loglikelihood]) -> list[LoglikelihoodResult]:
@@ -270,8 +285,9 @@ class HFBackend:
             ctx, cont = self.encode_pair(req)
             groups.setdefault(tuple(ctx), []).append((i, cont))
         head = _Head(self._logits, len(requests), self.head_rows)
-        for batch in self._batches(groups):
-            self._run_batch(batch, head)
+        with self._attention():
+            for batch in self._batches(groups):
+                self._run_batch(batch, head)
         head.flush()
         return [
             LoglikelihoodResult(head.logprob[i], head.greedy[i], head.n_tokens[i])
@@ -311,7 +327,7 @@ class HFBackend:
                 ids = torch.tensor(
                     [self.tok.encode("日本語の文です。", True)[:8]], device=self.device
                 )
-                with torch.inference_mode():
+                with torch.inference_mode(), self._attention():
                     full = self.model(input_ids=ids).logits.float()
                     mine = self._head_logits(self._decoder(input_ids=ids).last_hidden_state)
                 self._split = bool((full - mine).abs().max() <= 1e-4 * full.abs().max())
@@ -434,11 +450,12 @@ class HFBackend:
             eos_token_id=self.tokenizer.eos_token_id,
             stop_strings=list(req.stop) or None,
         )
-        gen = self.model.generate(
-            input_ids=ids.to(self.device),
-            attention_mask=mask.to(self.device),
-            generation_config=config,
-            tokenizer=self.tokenizer,
-        )
+        with self._attention():
+            gen = self.model.generate(
+                input_ids=ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                generation_config=config,
+                tokenizer=self.tokenizer,
+            )
         texts = self.tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
         return [cut_at_stop(t, req.stop) for t in texts]
