@@ -16,6 +16,7 @@ pytest.importorskip("vllm")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 from jpeval.requests import Generate, Loglikelihood, Message
+from tests.tiny_model import LINES
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = {"enforce_eager": True, "max_model_len": 512}
@@ -58,6 +59,25 @@ def test_same_loglikelihoods_as_hf(backends: tuple) -> None:
 def test_same_generations_as_hf(backends: tuple) -> None:
     hf, vl = backends
     assert vl.generate(GEN) == hf.generate(GEN)
+
+
+def test_prompts_longer_than_the_engine_are_cut_to_fit(backends: tuple) -> None:
+    """A context longer than max_model_len is cut from the left, leaving room for the token the
+    engine generates with prompt_logprobs; the score is that of the ids kept."""
+    import torch
+
+    hf, vl = backends
+    long = "。".join(LINES * 20)
+    req = Loglikelihood(long, "こちらでお待ちください。")
+    ctx, cont = vl.tok.encode_pair(req)
+    assert len(ctx) + len(cont) == ENGINE["max_model_len"] - 1
+    (got,) = vl.loglikelihood([req])
+    with torch.no_grad():
+        lp = hf.model(torch.tensor([ctx + cont])).logits.float().log_softmax(-1)[0]
+    want = sum(lp[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont))
+    assert got.n_tokens == len(cont) and abs(got.logprob - want) < 1e-3
+    (text,) = vl.generate([Generate(long, max_tokens=8)])
+    assert isinstance(text, str)
 
 
 def _run(out: Path, model: Path, args: str) -> dict:

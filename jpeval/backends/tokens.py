@@ -17,7 +17,9 @@ def bos_option(value: Any, model: str) -> bool | None:
 
 
 class Tokenisation:
-    """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length.
+    """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length, of
+    which ``scored_room`` tokens are left free after a scored context + continuation (vLLM
+    generates one token past the prompt whose log-probabilities it returns).
 
     BOS policy for plain-text prompts: ``add_bos`` True puts the BOS token first (once), False
     takes it away, None leaves it to the tokenizer. Chat prompts keep what the template renders.
@@ -32,6 +34,7 @@ class Tokenisation:
         model_id: str,
         pad_id: int,
         add_bos: bool | None = None,
+        scored_room: int = 0,
     ) -> None:
         self.tokenizer, self.max_length, self.model_id, self.pad_id = (
             tokenizer,
@@ -42,7 +45,7 @@ class Tokenisation:
         self.bos_id: int | None = tokenizer.bos_token_id
         if add_bos and self.bos_id is None:
             raise JpevalError(f"model {model_id!r}: add_bos_token is true but it has no BOS token")
-        self.add_bos = add_bos
+        self.add_bos, self.scored_room = add_bos, scored_room
         self.has_chat_template = bool(getattr(tokenizer, "chat_template", None))
         self._ctx_ids: dict[tuple[str, bool], list[int]] = {}
 
@@ -95,5 +98,5 @@ class Tokenisation:
         if not ctx:
             bos = self.tokenizer.bos_token_id
             ctx = [bos if bos is not None else self.pad_id]
-        keep = max(1, self.max_length - len(cont))
+        keep = max(1, self.max_length - self.scored_room - len(cont))
         return ctx[-keep:], cont

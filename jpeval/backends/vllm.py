@@ -160,7 +160,12 @@ class VLLMBackend:
         max_len = int(limit or 1 << 30)
         pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
         self.tok = Tokenisation(
-            tokenizer, min(max_len, 1 << 30), model, pad, bos_option(add_bos_token, model)
+            tokenizer,
+            min(max_len, 1 << 30),
+            model,
+            pad,
+            bos_option(add_bos_token, model),
+            scored_room=1,  # prompt_logprobs comes with one generated token
         )
         self.has_chat_template = self.tok.has_chat_template
         local = Path(model)
