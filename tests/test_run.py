@@ -254,3 +254,18 @@ def test_kill_and_resume(tiny_model: Path, tmp_path: Path) -> None:
         return [json.loads(line)["generation"] for line in lines]
 
     assert generations(fresh_path, fresh) == generations(next(out.glob("*/*.json")), resumed)
+
+
+def test_python_dash_m_jpeval_is_the_command(tmp_path: Path) -> None:
+    """`python -m jpeval` (where no script is on PATH, e.g. a GPU image) runs the CLI and passes
+    its exit status on."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "jpeval", "tasks"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert ok.returncode == 0 and "keigo.form_choice" in ok.stdout, ok.stderr
+    argv = ["run", "--model", "random-baseline", "--tasks", "no.such_task"]
+    argv += ["--output", str(tmp_path)]
+    bad = subprocess.run(
+        [sys.executable, "-m", "jpeval", *argv], capture_output=True, text=True, cwd=ROOT
+    )
+    assert bad.returncode == 2 and "no task matches 'no.such_task'" in bad.stderr
