@@ -108,7 +108,9 @@ def jpeval_results(out: Path) -> dict[str, dict]:
         return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM results")}
 
 
-def agreement(a: dict[str, dict], b: dict[str, dict]) -> str:
+def agreement(a: dict[str, dict], b: dict[str, dict], stops: dict[str, list[str]]) -> str:
+    """jpeval's results (a) against the raw script's (b), whose texts are cut at the stop
+    sequences as jpeval cuts them."""
     from jpeval.backends import cut_at_stop
 
     assert a.keys() == b.keys(), "the two ran different requests"
@@ -116,15 +118,11 @@ def agreement(a: dict[str, dict], b: dict[str, dict]) -> str:
     gen = [k for k in a if "text" in a[k]]
     dll = max((abs(a[k]["logprob"] - b[k]["logprob"]) for k in ll), default=0.0)
     greedy = sum(a[k]["is_greedy"] == b[k]["is_greedy"] for k in ll)
-    stops = {k: v.get("stop", ()) for k, v in REQUESTS.items()}
-    same = sum(a[k]["text"] == cut_at_stop(b[k]["text"], stops[k]) for k in gen)
+    same = sum(a[k]["text"] == cut_at_stop(b[k]["text"], tuple(stops[k])) for k in gen)
     return (
         f"log-likelihoods: {len(ll)}, max abs difference {dll:.1e}, same is_greedy {greedy}/"
         f"{len(ll)}; generations: same text {same}/{len(gen)}"
     )
-
-
-REQUESTS: dict[str, dict] = {}
 
 
 def main() -> None:
@@ -152,7 +150,7 @@ def main() -> None:
             args.model = str(build_tiny_model(work / "tiny"))
         reqs = work / "requests.jsonl"
         counts = write_requests(args.model, args.suite, args.max_model_len, reqs)
-        REQUESTS.update((r["key"], r) for r in map(json.loads, reqs.open(encoding="utf-8")))
+        stops = {r["key"]: r.get("stop", []) for r in map(json.loads, reqs.open(encoding="utf-8"))}
         model_args = (
             ",".join(f"{k}={str(v).lower()}" for k, v in ENGINE.items() if k not in ("seed",))
             + f",max_model_len={args.max_model_len}"
@@ -174,7 +172,9 @@ def main() -> None:
                     times[h].append(wall)
             if r == 0:
                 agree = agreement(
-                    jpeval_results(work / "jp0"), json.loads((work / "raw0.json").read_text())
+                    jpeval_results(work / "jp0"),
+                    json.loads((work / "raw0.json").read_text()),
+                    stops,
                 )
                 print(" ", agree, flush=True)
         t = {h: statistics.median(v) for h, v in times.items()}
