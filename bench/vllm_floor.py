@@ -77,13 +77,11 @@ def write_requests(model: str, suite: str, max_model_len: int, path: Path) -> di
     """The requests `jpeval run --suite` plans for this model, as token ids, one JSON a line."""
     from transformers import AutoTokenizer
 
-    from jpeval.backends.tokens import Tokenisation, bos_option
+    from jpeval.backends.vllm import engine_tokenisation
     from jpeval.requests import Loglikelihood
     from jpeval.runner import load_suite, plan_requests, select_tasks, use_chat
 
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
-    tok = Tokenisation(tokenizer, max_model_len, model, pad, bos_option(None, model), scored_room=1)
+    tok = engine_tokenisation(AutoTokenizer.from_pretrained(model), max_model_len, model)
     tasks = select_tasks(load_suite(suite).tasks)
     shim = SimpleNamespace(has_chat_template=tok.has_chat_template)
     plan = plan_requests(tasks, {t.name: use_chat(t, shim) for t in tasks}, None)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
 from jpeval.backends import BackendOptions, cut_at_stop
-from jpeval.backends.tokens import Tokenisation, bos_option
+from jpeval.backends.tokens import Tokenisation, bos_option, pad_id
 from jpeval.errors import JpevalError
 from jpeval.paths import cache_dir
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult, Prompt
@@ -205,7 +205,7 @@ class HFBackend:
         self._decoder: Any = None
         self._head: Any = None
         tok = self.tokenizer
-        self.pad_id = next(i for i in (tok.pad_token_id, tok.eos_token_id, 0) if i is not None)
+        self.pad_id = pad_id(tok)
         self.max_length = min(
             getattr(self.model.config, "max_position_embeddings", None) or 1 << 30,
             tok.model_max_length if tok.model_max_length < 1 << 30 else 1 << 30,

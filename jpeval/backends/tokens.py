@@ -16,6 +16,11 @@ def bos_option(value: Any, model: str) -> bool | None:
     raise JpevalError(f"model {model!r}: option add_bos_token must be true or false, got {value!r}")
 
 
+def pad_id(tokenizer: Any) -> int:
+    """The id that pads batches: the tokenizer's pad token, else its EOS, else 0."""
+    return next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
+
+
 class Tokenisation:
     """``tokenizer`` is a transformers tokenizer; ``max_length`` the model's context length, of
     which ``scored_room`` tokens are left free after a scored context + continuation (vLLM

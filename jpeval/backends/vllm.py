@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from jpeval.backends import BackendOptions
-from jpeval.backends.tokens import Tokenisation, bos_option
+from jpeval.backends.tokens import Tokenisation, bos_option, pad_id
 from jpeval.errors import JpevalError
 from jpeval.requests import Generate, Loglikelihood, LoglikelihoodResult
 from jpeval.spec import ModelSpec
@@ -84,6 +84,21 @@ class Engine:
             self.tokenizer.decode(out.outputs[0].token_ids, skip_special_tokens=True)
             for out in outs
         ]
+
+
+def engine_tokenisation(
+    tokenizer: Any, max_len: int, model: str, add_bos_token: Any = None
+) -> Tokenisation:
+    """Prompts as the vllm backend tokenises them for an engine of ``max_len`` tokens: a scored
+    context + continuation leaves room for the one token that prompt_logprobs generates."""
+    return Tokenisation(
+        tokenizer,
+        min(max_len, 1 << 30),
+        model,
+        pad_id(tokenizer),
+        bos_option(add_bos_token, model),
+        scored_room=1,
+    )
 
 
 def _split(items: list[Any], n: int) -> list[list[Any]]:
@@ -157,16 +172,7 @@ class VLLMBackend:
         if self.data_parallel == 1:  # the engine knows the length it was built with
             config = getattr(self.engines[0].llm.llm_engine, "model_config", None)
             limit = getattr(config, "max_model_len", None) or limit
-        max_len = int(limit or 1 << 30)
-        pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
-        self.tok = Tokenisation(
-            tokenizer,
-            min(max_len, 1 << 30),
-            model,
-            pad,
-            bos_option(add_bos_token, model),
-            scored_room=1,  # prompt_logprobs comes with one generated token
-        )
+        self.tok = engine_tokenisation(tokenizer, int(limit or 1 << 30), model, add_bos_token)
         self.has_chat_template = self.tok.has_chat_template
         local = Path(model)
         if local.is_dir():
