@@ -5,6 +5,8 @@ Preparation happens once per machine (into the same cache `make eval` uses), abo
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 import torch
 
 from jpeval.backends.hf import HFBackend
-from jpeval.models import model_path, resolve_model
+from jpeval.models import declare_added_tokens, model_path, resolve_model
 from jpeval.requests import Loglikelihood
 from jpeval.results import RunResult
 from tests.conftest import USER_CACHE, run_cli
@@ -41,6 +43,45 @@ def test_prepared_model_knows_basic_facts(gemma: HFBackend) -> None:
     res = gemma.loglikelihood(reqs)
     for i in range(len(pairs)):
         assert res[2 * i].logprob > res[2 * i + 1].logprob, pairs[i]
+
+
+def test_prepared_tokenizer_lists_added_tokens_and_encodes_as_saved(
+    gemma: HFBackend, tmp_path: Path
+) -> None:
+    """The added-token list in tokenizer_config.json only speeds loading: same ids, same text."""
+    from transformers import AutoTokenizer
+
+    path = model_path(resolve_model("gemma-3-270m"))
+    assert path is not None
+    listed = json.loads((path / "tokenizer_config.json").read_text())["added_tokens_decoder"]
+    added = json.loads((path / "tokenizer.json").read_text())["added_tokens"]
+    assert {int(i) for i in listed} == {t["id"] for t in added} and len(added) > 6000
+
+    saved = tmp_path / "as-saved"  # what transformers wrote, as copies prepared earlier have it
+    saved.mkdir()
+    shutil.copy(path / "tokenizer.json", saved)
+    cfg = json.loads((path / "tokenizer_config.json").read_text())
+    del cfg["added_tokens_decoder"]
+    (saved / "tokenizer_config.json").write_text(json.dumps(cfg))
+    texts = [
+        "質問：令和元年は西暦何年ですか。\n答え：2019年",
+        "<bos>お客様が<start_of_turn>user\nいらっしゃいました。<end_of_turn><eos>",
+        "  全角　空白と\t\tタブ 😀🍣 ＡＢＣ①",
+    ]
+    for bos in (False, True):
+        a = AutoTokenizer.from_pretrained(path, add_bos_token=bos)
+        b = AutoTokenizer.from_pretrained(saved, add_bos_token=bos)
+        assert (a(texts[0]).input_ids[0] == a.bos_token_id == 2) == bos
+        for text in texts:
+            ids = a(text).input_ids
+            assert ids == b(text).input_ids
+            for skip in (False, True):
+                kw = {"skip_special_tokens": skip}
+                assert a.decode(ids, **kw) == b.decode(ids, **kw)
+
+    declare_added_tokens(saved)  # what `prepare-model` does to a copy prepared earlier
+    cfg = json.loads((saved / "tokenizer_config.json").read_text())
+    assert cfg["added_tokens_decoder"] == listed
 
 
 def test_kv_reuse_matches_full_forward_on_gemma(gemma: HFBackend) -> None:
