@@ -46,17 +46,26 @@ def _plain_logprob(model: AutoModelForCausalLM, ctx: list[int], cont: list[int])
 
 @pytest.mark.parametrize(
     ("batch_size", "head"),
-    [(1, "split"), (16, "split"), (16, "split, 3-row chunks"), (4, "full logits")],
+    [
+        (1, "split"),
+        (16, "split"),
+        (16, "split, 3-row chunks"),
+        (16, "split, 3-row chunks of 64-entry tiles"),
+        (4, "full logits"),
+        (4, "full logits, 192-entry tiles"),
+    ],
 )
 def test_loglikelihood_matches_full_forward(
     tiny_model: Path, batch_size: int, head: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Exact log-likelihoods whichever way the LM head runs: on hidden states gathered across
-    batches (in chunks that split batches), or, for a model whose logits the split does not
-    reproduce, on the model's own logits."""
+    batches (in chunks that split batches, over the vocabulary in tiles, the last one short),
+    or, for a model whose logits the split does not reproduce, on the model's own logits."""
     backend = HFBackend(str(tiny_model), batch_size=batch_size)
     if "3-row" in head:
         backend.head_rows = 3
+    if "tiles" in head:  # 501 entries: 64 x 7 + 53, or 192 x 2 + 117
+        backend.logits_bytes = 4 * 3 * 64
     if head == "full logits":  # the split head would soft-cap; this model's forward does not
         backend.model.config.final_logit_softcapping = 0.5
     reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
@@ -99,9 +108,13 @@ def test_predictions_identical_across_batch_sizes(tiny_model: Path) -> None:
             start += len(opts)
 
 
-def test_is_greedy_agrees_with_argmax(tiny_model: Path) -> None:
-    """is_greedy is true exactly when every continuation token is the model's argmax."""
+@pytest.mark.parametrize("tiles", ["whole vocabulary", "64-entry tiles"])
+def test_is_greedy_agrees_with_argmax(tiny_model: Path, tiles: str) -> None:
+    """is_greedy is true exactly when every continuation token is the model's argmax, however
+    the vocabulary is cut while scoring."""
     backend = HFBackend(str(tiny_model), batch_size=4)
+    if tiles == "64-entry tiles":
+        backend.head_rows, backend.logits_bytes = 3, 4 * 3 * 64
     reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
     reqs = []
     for line in LINES:  # greedy next tokens that survive a decode/encode round trip
@@ -238,3 +251,30 @@ def test_option_groups_cover_every_row_and_pad_little() -> None:
     same = _split_by_length([5] * 40, max_rows=16)  # no padding to save: as few passes as fit
     assert len(same) == 3 and all(hi - lo <= 16 for lo, hi in same)
     assert _split_by_length([], max_rows=16) == []
+
+
+def test_head_tiles_score_as_log_softmax_and_argmax() -> None:
+    """The LM head's tiled scoring against log_softmax and argmax on whole rows, with the maximum
+    tied across tiles (the first one is the argmax) and a tile of -inf logits."""
+    from jpeval.backends.hf import _Head
+
+    torch.manual_seed(0)
+    logits = torch.randn(5, 300) * 4
+    logits[1, 10] = logits[1, 250] = logits[1].max() + 1  # tied, in the first and last tiles
+    logits[2, 64:128] = -torch.inf
+    logits[3, :] = -torch.inf
+    logits[3, 200] = 0.0
+    entries = [(0, 7, 0), (0, 299, 1), (1, 10, 2), (1, 250, 3), (2, 5, 4), (3, 200, 5), (4, 70, 6)]
+
+    def tiles(states: torch.Tensor, step: int):
+        for v0 in range(0, states.shape[1], step):
+            yield v0, states[:, v0 : v0 + step].clone()
+
+    head = _Head(tiles, len(entries), rows=5, logits_bytes=4 * 5 * 64)  # 64-entry tiles
+    head.add(logits.clone(), entries)
+    head.flush()
+    lp, top = logits.log_softmax(-1), logits.argmax(-1)
+    for p, t, i in entries:
+        assert head.logprob[i] == pytest.approx(lp[p, t].item(), abs=1e-5)
+        assert head.greedy[i] == (top[p].item() == t)
+    assert head.greedy[2] and not head.greedy[3] and head.logprob[5] == 0.0

@@ -2,8 +2,9 @@
 
 Multiple choice: requests that share a context are scored together. The context runs once
 (left-padded); the options run on its KV rows, in groups of similar length. Only the positions
-whose next token is scored reach the LM head (for a large vocabulary, most of the cost), in
-chunks gathered across batches; options that share a prefix share those positions.
+whose next token is scored reach the LM head (for a large vocabulary, most of the cost),
+gathered across batches, and the head runs over the vocabulary in tiles (see ``_Head``);
+options that share a prefix share those positions.
 Generation: left-padded, length-sorted batches, greedy, with stop sequences.
 
 On CUDA, attention runs on PyTorch's math kernel (see ``HFBackend._attention``).
@@ -35,7 +36,8 @@ from jpeval.spec import ModelSpec
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
 _OPTIONS = {"trust_remote_code", "add_bos_token"}  # model-entry options the backend reads
-_LOGITS_BYTES = 128 * 1024**2  # float32 logits held at once while scoring (x2 at the peak)
+_LOGITS_BYTES = 64 * 1024**2  # float32 logits held at once while scoring
+_HEAD_ROWS = 2048  # hidden states gathered before the LM head runs (a few MB)
 _HASH_LIMIT = 4 * 1024**3  # hash weights in full below this size, else by size and mtime
 
 
@@ -123,11 +125,13 @@ def _cache_rows(cache: Any, rows: torch.Tensor) -> Any:
 
 class _Head:
     """Positions waiting for the LM head. They are gathered across batches and go through it
-    ``rows`` at a time: its weight (vocabulary x hidden, the largest matrix of a small model) is
-    then read once per ``rows`` positions, and the logits held are ``rows`` x vocabulary."""
+    ``rows`` at a time, over the vocabulary in tiles of at most ``logits_bytes`` of float32
+    logits: each position keeps a running log-sum-exp and best token, and each scored token its
+    logit, so no full row of logits is held, and the head's weight (vocabulary x hidden, the
+    largest matrix of a small model) is read once per ``rows`` positions, in large products."""
 
-    def __init__(self, logits: Any, n_requests: int, rows: int) -> None:
-        self._to_logits, self.rows = logits, rows
+    def __init__(self, tiles: Any, n_requests: int, rows: int, logits_bytes: int) -> None:
+        self._tiles, self.rows, self.logits_bytes = tiles, rows, logits_bytes
         self.logprob = [0.0] * n_requests
         self.greedy = [True] * n_requests
         self.n_tokens = [0] * n_requests
@@ -143,6 +147,7 @@ class _Head:
         if self._held >= self.rows:
             self.flush(whole_chunks=True)
 
+    @torch.inference_mode()  # also when called last, outside the batches
     def flush(self, whole_chunks: bool = False) -> None:
         """Score the positions held (only whole chunks of ``rows``, keeping the rest, if asked)."""
         n = self._held - self._held % self.rows if whole_chunks else self._held
@@ -154,14 +159,36 @@ class _Head:
         self._states, self._held = [states[n:]], self._held - n
         for lo in range(0, n, self.rows):
             part = [e for e in done if lo <= e[0] < lo + self.rows]
-            logits = self._to_logits(states[lo : min(n, lo + self.rows)])
-            at = torch.tensor([p - lo for p, _, _ in part], device=logits.device)
-            target = torch.tensor([t for _, t, _ in part], device=logits.device)
-            best = logits.argmax(-1)[at] == target
-            logprob = logits.log_softmax(-1)[at, target]
-            for (_, _, i), lp, g in zip(part, logprob.tolist(), best.tolist(), strict=True):
+            logprob, greedy = self._score(states[lo : min(n, lo + self.rows)], part, lo)
+            for (_, _, i), lp, g in zip(part, logprob, greedy, strict=True):
                 self.logprob[i] += lp
                 self.greedy[i] = self.greedy[i] and g
+
+    def _score(
+        self, states: torch.Tensor, part: list[tuple[int, int, int]], lo: int
+    ) -> tuple[list[float], list[bool]]:
+        """log p(token) at each entry's position, and whether the token is the argmax there."""
+        dev, n = states.device, len(states)
+        at = torch.tensor([p - lo for p, _, _ in part], device=dev)
+        target = torch.tensor([t for _, t, _ in part], device=dev)
+        picked = torch.zeros(len(part), device=dev)
+        lse = torch.full((n,), -torch.inf, device=dev)
+        best = torch.full((n,), -torch.inf, device=dev)
+        arg = torch.zeros(n, dtype=torch.long, device=dev)
+        # tiles a multiple of 64 wide: matrix products on unaligned widths ran 40% slower
+        step = max(64, self.logits_bytes // (4 * n) // 64 * 64)
+        for v0, logits in self._tiles(states, step):
+            hit = (target >= v0) & (target < v0 + logits.shape[1])
+            picked[hit] = logits[at[hit], target[hit] - v0]
+            top, idx = logits.max(-1)
+            better = top > best  # strictly: the first maximum wins, as with argmax
+            best, arg = torch.where(better, top, best), torch.where(better, idx + v0, arg)
+            # this tile's log-sum-exp, in place (the tile is not used again); a row all -inf
+            # here shifts by a finite number and adds nothing
+            shift = top.clamp(min=torch.finfo(top.dtype).min)[:, None]
+            lse = torch.logaddexp(lse, logits.sub_(shift).exp_().sum(-1).log_().add_(shift[:, 0]))
+            del logits  # before the next tile is made
+        return (picked - lse[at]).tolist(), (arg[at] == target).tolist()
 
 
 class HFBackend:
@@ -200,8 +227,14 @@ class HFBackend:
             getattr(self.model.config, "_attn_implementation", None) == "sdpa"
         )
         self._split: bool | None = None  # see _split_head
-        vocab = int(getattr(self.model.config, "vocab_size", 0) or 32_000)
-        self.head_rows = max(16, min(4096, _LOGITS_BYTES // (4 * vocab)))
+        head = self.model.get_output_embeddings()
+        self._vocab = int(  # logits per position
+            getattr(head, "out_features", 0)
+            or getattr(self.model.config, "vocab_size", 0)
+            or 32_000
+        )
+        self.head_rows: int | None = None  # positions per LM head run; None: see loglikelihood
+        self.logits_bytes = _LOGITS_BYTES
         self._decoder: Any = None
         self._head: Any = None
         tok = self.tokenizer
@@ -284,7 +317,11 @@ class HFBackend:
         for i, req in enumerate(requests):
             ctx, cont = self.encode_pair(req)
             groups.setdefault(tuple(ctx), []).append((i, cont))
-        head = _Head(self._logits, len(requests), self.head_rows)
+        # hidden states are small and gather well; full logits rows (no split) are not
+        rows = self.head_rows or (
+            _HEAD_ROWS if self._split_head() else max(1, self.logits_bytes // (4 * self._vocab))
+        )
+        head = _Head(self._logit_tiles, len(requests), rows, self.logits_bytes)
         with self._attention():
             for batch in self._batches(groups):
                 self._run_batch(batch, head)
@@ -322,7 +359,7 @@ class HFBackend:
         if self._split is None:
             self._split = False
             decoder, head = self.model.get_decoder(), self.model.get_output_embeddings()
-            if decoder is not self.model and isinstance(head, torch.nn.Module):
+            if decoder is not self.model and isinstance(head, torch.nn.Linear):
                 self._decoder, self._head = decoder, head
                 ids = torch.tensor(
                     [self.tok.encode("日本語の文です。", True)[:8]], device=self.device
@@ -333,14 +370,27 @@ class HFBackend:
                 self._split = bool((full - mine).abs().max() <= 1e-4 * full.abs().max())
         return self._split
 
-    def _head_logits(self, states: torch.Tensor) -> torch.Tensor:
-        logits: torch.Tensor = self._head(states).float()
+    def _head_logits(
+        self, states: torch.Tensor, lo: int = 0, hi: int | None = None
+    ) -> torch.Tensor:
+        """Float logits of vocabulary entries lo..hi from hidden states (soft-capped where the
+        model does that last)."""
+        bias = self._head.bias
+        w = self._head.weight[lo:hi]
+        logits = torch.nn.functional.linear(states, w, None if bias is None else bias[lo:hi])
+        logits = logits.float()
         cap = getattr(self.model.config, "final_logit_softcapping", None)
         return torch.tanh(logits / cap) * cap if cap else logits
 
-    def _logits(self, states: torch.Tensor) -> torch.Tensor:
-        """Float logits from what ``_states`` returned."""
-        return self._head_logits(states) if self._split else states.float()
+    def _logit_tiles(self, states: torch.Tensor, step: int) -> Iterator[tuple[int, torch.Tensor]]:
+        """(first entry, float logits of ``step`` vocabulary entries) for what ``_states``
+        returned; each tile a new tensor, free to change in place."""
+        if not self._split:  # states are the model's logits
+            for v0 in range(0, states.shape[-1], step):
+                yield v0, states[:, v0 : v0 + step].to(torch.float32, copy=True)
+            return
+        for v0 in range(0, self._vocab, step):
+            yield v0, self._head_logits(states, v0, v0 + step)
 
     def _states(self, last_only: bool = False, **kw: Any) -> tuple[torch.Tensor, Any]:
         """Per-position hidden states (or logits, see ``_split_head``) and the KV cache."""
