@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra task folder (repeatable)",
     )
     r.add_argument("--limit", type=_positive, help="first N items of each task")
-    r.add_argument("--batch-size", type=_positive, default=16)
+    r.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=16,
+        help="sequences per forward pass (default: 16)",
+    )
     r.add_argument(
         "--output", type=Path, default=Path("results"), help="results folder (default: results)"
     )

@@ -334,23 +334,17 @@ class HFBackend:
     def _batches(
         self, groups: dict[tuple[int, ...], list[tuple[int, list[int]]]]
     ) -> Iterator[list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]]]:
-        """Longest first; a batch holds whole contexts and at most ``batch_size`` continuations."""
+        """Longest first; a batch holds at most ``batch_size`` contexts (the rows of its context
+        pass), each with at most ``batch_size`` of its continuations (those run in passes of at
+        most ``batch_size`` rows, grouped by length across the batch's contexts)."""
         pieces = [
             (ctx, conts[j : j + self.batch_size])
             for ctx, conts in groups.items()
             for j in range(0, len(conts), self.batch_size)
         ]
         pieces.sort(key=lambda p: -(len(p[0]) + max(len(c) for _, c in p[1])))
-        batch: list[tuple[tuple[int, ...], list[tuple[int, list[int]]]]] = []
-        rows = 0
-        for piece in pieces:
-            if batch and rows + len(piece[1]) > self.batch_size:
-                yield batch
-                batch, rows = [], 0
-            batch.append(piece)
-            rows += len(piece[1])
-        if batch:
-            yield batch
+        for lo in range(0, len(pieces), self.batch_size):
+            yield pieces[lo : lo + self.batch_size]
 
     def _split_head(self) -> bool:
         """Whether the decoder's hidden states through the output embeddings (and the final
