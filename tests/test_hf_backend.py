@@ -48,6 +48,7 @@ def _plain_logprob(model: AutoModelForCausalLM, ctx: list[int], cont: list[int])
     ("batch_size", "head"),
     [
         (1, "split"),
+        (2, "split"),  # contexts' options cut into pieces of 2
         (16, "split"),
         (16, "split, 3-row chunks"),
         (16, "split, 3-row chunks of 64-entry tiles"),
@@ -79,6 +80,19 @@ def test_loglikelihood_matches_full_forward(
         ctx, cont = backend.encode_pair(req)
         assert res.n_tokens == len(cont) > 0
         assert res.logprob == pytest.approx(_plain_logprob(reference, ctx, cont), abs=1e-4)
+
+
+def test_a_context_twice_in_one_batch(tiny_model: Path) -> None:
+    """More options than the batch size: the context's pieces may share a batch, each its row."""
+    backend = HFBackend(str(tiny_model), batch_size=2)
+    reqs = [Loglikelihood("お客様が", o) for o in ("い", "ま", "お", "来", "参")]
+    ctx = tuple(backend.encode_pair(reqs[0])[0])
+    groups = {ctx: [(i, backend.encode_pair(r)[1]) for i, r in enumerate(reqs)]}
+    assert [[c for c, _ in b] for b in backend._batches(groups)] == [[ctx, ctx], [ctx]]
+    reference = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    for req, res in zip(reqs, backend.loglikelihood(reqs), strict=True):
+        c, cont = backend.encode_pair(req)
+        assert res.logprob == pytest.approx(_plain_logprob(reference, c, cont), abs=1e-4)
 
 
 def test_math_attention_scores_alike_and_is_recorded(tiny_model: Path) -> None:
