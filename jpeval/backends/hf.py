@@ -17,7 +17,7 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".json", ".model", ".txt", ".jinja")
 _OPTIONS = {"trust_remote_code", "add_bos_token"}  # model-entry options the backend reads
 _LOGITS_BYTES = 64 * 1024**2  # float32 logits held at once while scoring
 _HEAD_ROWS = 2048  # hidden states gathered before the LM head runs (a few MB)
+_Tiles = Callable[[torch.Tensor, int], Iterator[tuple[int, torch.Tensor]]]  # see _logit_tiles
 _HASH_LIMIT = 4 * 1024**3  # hash weights in full below this size, else by size and mtime
 
 
@@ -130,7 +131,7 @@ class _Head:
     logit, so no full row of logits is held, and the head's weight (vocabulary x hidden, the
     largest matrix of a small model) is read once per ``rows`` positions, in large products."""
 
-    def __init__(self, tiles: Any, n_requests: int, rows: int, logits_bytes: int) -> None:
+    def __init__(self, tiles: _Tiles, n_requests: int, rows: int, logits_bytes: int) -> None:
         self._tiles, self.rows, self.logits_bytes = tiles, rows, logits_bytes
         self.logprob = [0.0] * n_requests
         self.greedy = [True] * n_requests
