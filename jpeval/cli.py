@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check task folders and report every problem")
     v.add_argument("paths", type=Path, nargs="+", help="task folders (or folders containing them)")
+    v.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="also print no-knowledge baselines (shortcuts that beat chance are flagged)",
+    )
+    v.add_argument(
+        "--strict", action="store_true", help="with --artifacts: exit 1 when a baseline is flagged"
+    )
+    v.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="with --artifacts: how far from chance a baseline may be (default: 0.10)",
+    )
 
     n = sub.add_parser("new-task", help="write a working task skeleton")
     n.add_argument("name", help="dotted name, e.g. keigo.my_task")
@@ -198,6 +212,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
         return 1
     failed = 0
+    flagged: list[str] = []
     for folder in folders:
         try:
             task = Task.load(folder)
@@ -209,7 +224,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"ok   {folder}  {task.name} v{task.spec.version}: "
             f"{len(task.items)} items, {len(task.shots)} few-shot"
         )
-    return 1 if failed else 0
+        if args.artifacts:
+            flagged += _artifacts(task, args.tolerance)
+    if flagged:
+        print(f"{len(flagged)} baseline(s) flagged:", file=sys.stderr)
+        for line in flagged:
+            print(f"  {line}", file=sys.stderr)
+    return 1 if failed or (args.strict and flagged) else 0
+
+
+def _artifacts(task: Any, tolerance: float | None) -> list[str]:
+    """Print one task's no-knowledge baselines; return a line per flagged one."""
+    from jpeval.artifacts import TOLERANCE, check
+    from jpeval.report import print_artifacts
+
+    tol = TOLERANCE if tolerance is None else tolerance
+    report = check(task)
+    print_artifacts(report, tol)
+    return [
+        f"{report.task}: {b.name} scores {b.score:.3f}, chance {b.chance:.3f} (±{tol:.2f})"
+        for b in report.flags(tol)
+    ]
 
 
 def cmd_new_task(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from jpeval.artifacts import ArtifactReport
 from jpeval.contamination import Hit
 from jpeval.results import RunResult
 from jpeval.spec import TaskSpec
@@ -93,4 +94,24 @@ def print_contamination(hits: Sequence[Hit], n_items: int, n: int) -> None:
         example = _clip(min(h.found))
         row = (h.task, h.id, f"{len(h.found)}/{h.ngrams}", f"{h.ratio:.0%}", example)
         table.add_row(*map(escape, row))
+    console.print(table)
+
+
+def print_artifacts(
+    report: ArtifactReport, tolerance: float, console: Console | None = None
+) -> None:
+    """One task's no-knowledge baselines beside chance (0 for generation), flagged ones marked."""
+    console = console or _console()
+    mc = report.kind == "multiple_choice"
+    title = f"{report.task} v{report.version}: no-knowledge baselines"
+    if not mc:
+        title += f" ({report.metric})"
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("baseline")
+    for col in ("score", "chance" if mc else "expected", "items", f"±{tolerance:.2f}"):
+        table.add_column(col, justify="right")
+    for b in report.baselines:
+        score = "n/a" if b.score is None else f"{b.score:.3f}"
+        mark = "[bold red]FLAG[/bold red]" if b.flagged(tolerance) else "ok"
+        table.add_row(escape(b.name), score, f"{b.chance:.3f}", str(b.n), mark)
     console.print(table)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jpeval.artifacts import check
 from jpeval.registry import discover_tasks
 from jpeval.requests import Loglikelihood, request_key
 from jpeval.runner import RunConfig, run
@@ -17,6 +18,16 @@ FOUND = discover_tasks()
 OWN_TASKS = {n: Task.load(p) for n, p in FOUND.items() if not n.startswith("external.")}
 OWN = sorted(OWN_TASKS)
 MC = [n for n in OWN if OWN_TASKS[n].spec.kind == "multiple_choice"]
+
+
+# Tasks whose items still hold a shortcut that beats chance; each leaves this list when it is
+# rebuilt (the xfail is strict: a task that passes must be taken off).
+AWAITING_REBUILD = {
+    "admin.koyobun", "admin.koyobun_rewrite_mc", "admin.notice_qa_mc", "admin.procedures",
+    "admin.yasashii_mc", "culture.language", "culture.pragmatics", "keigo.conversion_mc",
+    "keigo.correction", "keigo.correction_mc", "keigo.form_choice", "keigo.misuse",
+    "keigo.situational",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -30,6 +41,22 @@ def test_items_are_unique_and_explained(tasks: dict[str, Task], name: str) -> No
     questions = [task.render(i) for i in task.items + task.shots]
     assert len(set(questions)) == len(questions), "duplicate questions"
     assert all(i.fields["rationale"].strip() for i in task.items)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="awaiting rebuild"))
+        if n in AWAITING_REBUILD
+        else n
+        for n in OWN
+    ],
+)
+def test_no_shortcut_beats_chance(tasks: dict[str, Task], name: str) -> None:
+    """`jpeval validate --artifacts --strict`: every no-knowledge baseline within chance ± 0.10
+    (multiple choice), and nothing for an empty answer or a copy of the input (generation)."""
+    flags = check(tasks[name]).flags()
+    assert not flags, [f"{b.name}: {b.score:.3f} (chance {b.chance:.3f})" for b in flags]
 
 
 @pytest.mark.parametrize("name", MC)
