@@ -69,6 +69,7 @@ class _MC:
     options: list[str]  # normalised, without spaces
     prompt: str
     gold: int
+    group: str | None = None  # what the item tests (the task's artifact_group field)
 
 
 def check(task: Task, seed: int = 0) -> ArtifactReport:
@@ -93,7 +94,8 @@ def _squash(text: str) -> str:
 def _mc_item(task: Task, item: Item) -> _MC:
     assert task.spec.choices is not None
     options = [_squash(str(c)) for c in item.fields[task.spec.choices]]
-    return _MC(options, _squash(task.render(item)), int(item.fields[task.spec.answer]))
+    group = item.fields[task.spec.artifact_group] if task.spec.artifact_group else None
+    return _MC(options, _squash(task.render(item)), int(item.fields[task.spec.answer]), group)
 
 
 def _bigrams(text: str) -> Counter[str]:
@@ -195,37 +197,59 @@ def _gold_position(items: list[_MC]) -> Baseline:
 
 def _options_only(items: list[_MC], seed: int) -> Baseline:
     """Logistic regression on character 1-3-grams of each option alone (centred within its item,
-    so it learns what sets an option apart from its siblings), cross-validated over items.
+    so it learns what sets an option apart from its siblings), cross-validated over items: by
+    group when the task names what each item tests, so that only cues carrying across rules
+    count (a rule learnt from items of the same rule is the skill, not a shortcut).
 
     Flagged only above chance: a learner cross-validated on balanced labels falls below chance
     by itself (the labels held out are those rarer in its training folds), which says nothing
     about the task."""
-    name = "options-only classifier (char n-grams, 5-fold)"
-    if len(items) < 2 * FOLDS:
+    grouped = items and items[0].group is not None
+    name = "options-only classifier (char n-grams, " + (
+        "5-fold by group)" if grouped else "5-fold)"
+    )
+    folds = _folds(items, seed)
+    if folds is None:
         return Baseline(name, None, len(items), _chance(items), above_only=True)
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    order = list(range(len(items)))
-    random.Random(seed).shuffle(order)
-    fold_of = {idx: n % FOLDS for n, idx in enumerate(order)}
     credit = 0.0
-    for fold in range(FOLDS):
-        train = [it for i, it in enumerate(items) if fold_of[i] != fold]
-        test = [it for i, it in enumerate(items) if fold_of[i] == fold]
+    for fold in range(max(folds) + 1):
+        train = [it for i, it in enumerate(items) if folds[i] != fold]
+        test = [it for i, it in enumerate(items) if folds[i] == fold]
         vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
         vec.fit([o for it in train for o in it.options])
-        x, y = (
-            _centred(vec, train),
-            [int(j == it.gold) for it in train for j in range(len(it.options))],
-        )
-        if len(set(y)) < 2:
-            continue
+        x = _centred(vec, train)
+        y = [int(j == it.gold) for it in train for j in range(len(it.options))]
         model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
         model.fit(x, y)
         for it in test:
             credit += _credit(list(model.decision_function(_centred(vec, [it]))), it.gold)
     return Baseline(name, credit / len(items), len(items), _chance(items), above_only=True)
+
+
+def _folds(items: list[_MC], seed: int) -> list[int] | None:
+    """The fold of each item: seeded round robin, or whole groups dealt to the folds (largest
+    first, each to the fold with fewest items). None when there is too little to split."""
+    if items and items[0].group is not None:
+        sizes = Counter(str(it.group) for it in items)
+        if len(sizes) < 2:
+            return None
+        k = min(FOLDS, len(sizes))
+        load, fold_of = [0] * k, {}
+        for g, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+            f = load.index(min(load))
+            fold_of[g], load[f] = f, load[f] + n
+        return [fold_of[str(it.group)] for it in items]
+    if len(items) < 2 * FOLDS:
+        return None
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    folds = [0] * len(items)
+    for n, idx in enumerate(order):
+        folds[idx] = n % FOLDS
+    return folds
 
 
 def _centred(vec: Any, items: list[_MC]) -> Any:

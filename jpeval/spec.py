@@ -143,6 +143,13 @@ class TaskSpec(_Spec):
     generation: Generation = Field(default_factory=Generation)
     chat: Literal["auto", "always", "never"] = "auto"
     judge: JudgeSpec | None = Field(default=None, description="generate tasks: an LLM-judge rubric")
+    artifact_group: str | None = Field(
+        default=None,
+        description="multiple choice: the item field naming what an item tests (its rule), when "
+        "the options carry the skill itself; `jpeval validate --artifacts` then cross-validates "
+        "the options-only baseline by this field, so a rule learnt from other items of the same "
+        "rule does not count as a shortcut",
+    )
 
     @model_validator(mode="after")
     def _check_kind(self) -> TaskSpec:
@@ -156,6 +163,8 @@ class TaskSpec(_Spec):
             )
         if self.judge is not None and self.kind != "generate":
             raise ValueError("'judge' is for generate tasks")
+        if self.artifact_group is not None and self.kind != "multiple_choice":
+            raise ValueError("'artifact_group' is for multiple_choice tasks")
         if (self.data is None) == (self.hf is None):
             raise ValueError(
                 "give exactly one of 'data' (a JSONL file) and 'hf' (a datasets split)"

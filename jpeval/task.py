@@ -432,6 +432,9 @@ def _check_item(
         elif not 0 <= ans < len(choices):
             n = len(choices)
             yield ans_field, f"index {ans} is out of range for {n} options (0..{n - 1})"
+        group = spec.artifact_group
+        if group and not (isinstance(obj.get(group), str) and obj[group].strip()):
+            yield group, "expected a non-empty string naming what the item tests (artifact_group)"
     elif not (isinstance(ans, str) and ans) and not _is_str_list(ans, 1):
         yield ans_field, "expected a reference answer (a non-empty string or a list of them)"
     for name in templates:

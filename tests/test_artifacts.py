@@ -193,3 +193,50 @@ def test_cli_prints_the_table_and_strict_fails(tmp_path: Path) -> None:
         run_cli("validate", str(folder), "--artifacts", "--strict", "--tolerance", "0.9").returncode
         == 0
     )
+
+
+def _rule_items(shared: bool) -> list[dict[str, object]]:
+    """Ten rules, each with its own wrong spelling (a character only its distractors hold), or
+    (``shared``) one mark of the gold common to every rule."""
+    rng = random.Random(f"rules-{shared}")
+    marks = POOL[:10]
+    pool = [c for c in POOL if c not in marks]
+    rows = []
+    for i in range(N):
+        rule = i % 10
+
+        def word(mark: str = "") -> str:
+            w = "".join(rng.choice(pool) for _ in range(12))
+            return w[:6] + mark + w[6:]
+
+        if shared:
+            gold, wrong = word("ぬ"), [word("ゑ") for _ in range(3)]
+        else:
+            gold, wrong = word(rng.choice(pool)), [word(marks[rule]) for _ in range(3)]
+        pos = i % 4
+        rows.append({"id": f"q{i}", "question": word(), "rule": f"rule-{rule}",
+                     "choices": [*wrong[:pos], gold, *wrong[pos:]], "answer": pos,
+                     "rationale": "テスト用。"})  # fmt: skip
+    return rows
+
+
+def test_grouped_classifier_counts_only_cues_that_carry_across_rules(tmp_path: Path) -> None:
+    """A wrong spelling learnt from other items of its rule is the skill; a mark of the gold
+    shared by every rule is a shortcut."""
+    classifier = "options-only classifier (char n-grams, 5-fold by group)"
+    own = make_task(tmp_path, "test.own", _rule_items(False), artifact_group="rule")
+    shared = make_task(tmp_path, "test.shared", _rule_items(True), artifact_group="rule")
+    plain = make_task(tmp_path, "test.plain", _rule_items(False))
+    assert flagged(Task.load(own)) == set()
+    assert classifier in flagged(Task.load(shared))
+    assert "options-only classifier (char n-grams, 5-fold)" in flagged(Task.load(plain))
+
+
+def test_artifact_group_field_must_be_on_every_item(tmp_path: Path) -> None:
+    from jpeval.errors import ValidationError
+
+    rows = _rule_items(False)[:5]
+    del rows[2]["rule"]
+    with pytest.raises(ValidationError) as e:
+        Task.load(make_task(tmp_path, "test.nogroup", rows, artifact_group="rule"))
+    assert "test.jsonl:3: rule: expected a non-empty string" in str(e.value)
