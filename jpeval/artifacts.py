@@ -298,3 +298,49 @@ def _mean_score(
         refs = task._references(it)
         total += float(metric.score(TextOutcome(answer(it), refs, _visible(it.fields))))
     return total / len(items)
+
+
+# ---- written answers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrittenCheck:
+    """A generation task's primary metric on answers written for its items by someone who never
+    saw the references: the correct ones should score near 1, the wrong ones near 0."""
+
+    task: str
+    metric: str
+    correct: list[tuple[str, str, float]]  # (item id, answer, score)
+    wrong: list[tuple[str, str, float]]
+
+    @staticmethod
+    def _mean(rows: list[tuple[str, str, float]]) -> float | None:
+        return sum(s for _, _, s in rows) / len(rows) if rows else None
+
+    @property
+    def correct_mean(self) -> float | None:
+        return self._mean(self.correct)
+
+    @property
+    def wrong_mean(self) -> float | None:
+        return self._mean(self.wrong)
+
+
+def check_written(task: Task, answers: Sequence[dict[str, Any]]) -> WrittenCheck:
+    """Score ``answers`` (``{"id", "correct": [text], "wrong": [text or {"text"}]}`` per item)
+    with the task's primary metric, as the runner would for a model's answer."""
+    metric: Any = task.metrics[0]
+    items = {str(it.fields["id"]): it for it in task.items + task.shots}
+    correct: list[tuple[str, str, float]] = []
+    wrong: list[tuple[str, str, float]] = []
+    for row in answers:
+        item = items.get(str(row["id"]))
+        if item is None:
+            raise KeyError(f"{task.name}: no item with id {row['id']!r}")
+        refs, fields = task._references(item), _visible(item.fields)
+        for kind, out in (("correct", correct), ("wrong", wrong)):
+            for a in row.get(kind, []):
+                text = a["text"] if isinstance(a, dict) else str(a)
+                score = float(metric.score(TextOutcome(text, refs, fields)))
+                out.append((str(row["id"]), text, score))
+    return WrittenCheck(task.name, metric.name, correct, wrong)

@@ -4,10 +4,15 @@ UniDic has no honorific tag, so keigo is found from lemmas (in kanji: 仰る, �
 and token patterns:
 
 * 尊敬語: 尊敬 verbs (いらっしゃる, 仰る, 召し上がる, 為さる, 下さる), 御覧,
-  御 + (名詞|連用形) + に + 成る, 御 + 連用形 + 下さる (お待ちください), ご存じ;
+  御 + (名詞|連用形) + に + 成る, 御 + 連用形 + 下さる (お待ちください), ご存じ,
+  お + 連用形 + の|です|だ (お探しの靴, お持ちですか: the お〜だ type);
 * 謙譲語 (Ⅰ and Ⅱ): 謙譲 verbs (申す, 申し上げる, 参る, 伺う, 致す, 頂く, 存じる, 拝見する …),
   御 + (サ変名詞|連用形) + 為る / 致す / 出来る / 頂く;
 * 丁寧語: です, ます, ございます.
+
+``benefactive`` marks お/ご〜いただく and 〜ていただく: 謙譲語Ⅰ that raises the one who does the
+favour (お読みいただけましたか), the other common way, beside 尊敬語, of honouring the listener's
+action.
 
 Errors are those visible from the form alone (no knowledge of whose action it is):
 
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 
 from jpeval.text.segment import words_with_spans
 
-ANALYSER_VERSION = "1"
+ANALYSER_VERSION = "2"
 
 SONKEI_VERBS = {
     "仰る": "おっしゃる",
@@ -76,6 +81,7 @@ class Analysis:
     sonkeigo: bool = False
     kenjogo: bool = False
     teineigo: bool = False
+    benefactive: bool = False  # お〜いただく, 〜ていただく: raises the giver of the favour
     errors: list[KeigoError] = field(default_factory=list)
 
 
@@ -112,6 +118,22 @@ def _o_go_stem(toks: list[_Tok], i: int) -> bool:
     return t.pos1 == "名詞" and toks[i - 1].surface == "お" and "ぁ" <= t.surface[-1] <= "ゖ"
 
 
+# お + a noun that is a plain word, not the お〜だ 尊敬語 of a verb (市のお知らせです)
+_O_NOUNS = {
+    "知らせ", "願い", "祝い", "礼", "詫び", "土産", "釣り", "見舞い", "勧め", "祭り", "年寄り",
+    "握り", "代わり", "預かり", "返し", "支払い", "問い合わせ",
+}  # fmt: skip
+
+
+def _o_da(toks: list[_Tok], i: int) -> bool:
+    """toks[i-1:i+2] is お + a verb's 連用形 + の|です|だ: 尊敬語 of the お〜だ type."""
+    if i < 1 or i + 1 >= len(toks) or toks[i - 1].surface != "お":
+        return False
+    if not _o_go_stem(toks, i) or toks[i].lemma in _O_NOUNS or toks[i].pos1 not in {"動詞", "名詞"}:
+        return False
+    return toks[i + 1].lemma in {"の", "です", "だ"}
+
+
 def _o_me_ni_kakaru(toks: list[_Tok], i: int) -> bool:
     """toks[i] is かかる of お目にかかる (謙譲語Ⅰ of 会う)."""
     return toks[i].lemma == "掛かる" and [_lemma(toks, i - k) for k in (3, 2, 1)] == [
@@ -144,8 +166,10 @@ def analyze(text: str) -> Analysis:
                 or (i >= 3 and toks[i - 3].lemma == "御")
             )
         )
-        if honorific_naru:
+        if honorific_naru or _o_da(toks, i):
             a.sonkeigo = True
+        if t.lemma == "頂く" and (_lemma(toks, i - 1) in {"て", "で"} or _o_go_stem(toks, i - 1)):
+            a.benefactive = True
         # 謙譲語 forms
         humble_idiom = _o_me_ni_kakaru(toks, i)
         humble_verb = (t.lemma in KENJO_VERBS and not prev_go) or humble_idiom

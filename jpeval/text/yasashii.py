@@ -19,7 +19,7 @@ from typing import Any
 
 from jpeval.text.segment import words_with_spans
 
-CHECKER_VERSION = "1"
+CHECKER_VERSION = "3"
 MAX_SENTENCE_CHARS = 40  # characters per sentence, spaces not counted
 MAX_PREDICATES = 1  # predicates per sentence (clauses joined by て, たら, ば, が, ので …)
 MAX_KANJI_RATIO = 0.40  # kanji / letters (kana, kanji, Latin) over the whole text
@@ -33,6 +33,14 @@ class Problem:
 
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_GLOSS = re.compile(r"[（(][^（）()]*[)）]")
+
+
+def without_glosses(text: str) -> str:
+    """``text`` with each bracketed gloss (「転入届（引っ越してきたときに出す紙）」) blanked out,
+    offsets kept: the guidelines ask for a hard word to be followed by an explanation, so the
+    explanation does not make its sentence longer or add to its predicates."""
+    return _GLOSS.sub(lambda m: " " * len(m.group()), text)
 
 
 def sentences(text: str) -> list[tuple[str, int]]:
@@ -42,7 +50,7 @@ def sentences(text: str) -> list[tuple[str, int]]:
 
 def sentence_length(text: str) -> list[Problem]:
     out = []
-    for s, start in sentences(text):
+    for s, start in sentences(without_glosses(text)):
         n = len(re.sub(r"\s", "", s))
         if n > MAX_SENTENCE_CHARS:
             detail = f"{n} characters (at most {MAX_SENTENCE_CHARS}): split the sentence"
@@ -113,18 +121,30 @@ def _is_head(words: list[Any], i: int) -> bool:
 
 
 def _counts(words: list[Any], i: int, j: int) -> bool:
-    """Whether words[i..j], a predicate group, is a predicate of the sentence, and not:
-    a modifier of the noun after it (決まった日, 新しいお店, とまるのは); an adverb (長く住む);
+    """Whether words[i..j], a predicate group, is a predicate of the sentence, and not: a
+    condition of the one after it (〜たら, 〜ば, 〜と), one of a 〜たり list, a time (〜てから),
+    できるだけ; a modifier of the noun after it (決まった日, 新しいお店, とまるのは); an adverb
+    (長く住む);
     a verb's noun form (いそぎの書類, あずかりをする); or a bare copula で (ことで、), which is
     also the particle."""
     first, last = words[i].feature, words[j].feature
     form = last.cForm or ""
     nxt = words[j + 1] if j + 1 < len(words) else None
     npos = nxt.feature.pos1 if nxt is not None else ""
-    if form.startswith("連体形") and (
-        npos in {"名詞", "代名詞", "接頭辞"} or (nxt is not None and nxt.feature.pos2 == "準体助詞")
+    if form.startswith("仮定形") or (
+        nxt is not None and nxt.feature.pos2 == "接続助詞" and nxt.surface in {"と", "ば"}
     ):
-        return False
+        return False  # a condition of the main predicate (降ったら、遅れると、受ければ)
+    after = [w.surface for w in words[j + 1 : j + 3]]
+    if after[:1] in (["たり"], ["だり"]) or after == ["て", "から"]:
+        return False  # one of a list (食べたり飲んだりしない), or a time (引っ越してから14日)
+    if first.lemma == "出来る" and after[:1] == ["だけ"]:
+        return False  # できるだけ: an adverb
+    if form.startswith("連体形") and (
+        npos in {"名詞", "代名詞", "接頭辞", "形状詞"}
+        or (nxt is not None and nxt.feature.pos2 == "準体助詞")
+    ):
+        return False  # a noun's modifier, or a purpose (ならないように)
     if (
         i == j
         and first.pos1 == "形容詞"
@@ -148,7 +168,7 @@ def _predicates(sentence: str) -> list[tuple[int, int]]:
     each with its auxiliaries (see ``_is_head`` and ``_counts`` for what is left out)."""
     tagged = words_with_spans(sentence)
     words = [w for w, _, _ in tagged]
-    out, i, n = [], 0, len(words)
+    groups, i, n = [], 0, len(words)
     while i < n:
         if not _is_head(words, i):
             i += 1
@@ -156,15 +176,22 @@ def _predicates(sentence: str) -> list[tuple[int, int]]:
         j = i
         while j + 1 < n and _continues(words, j + 1):
             j += 1
-        if _counts(words, i, j):
-            out.append((tagged[i][1], tagged[j][2]))
+        groups.append((i, j, _counts(words, i, j)))
         i = j + 1
+    out = []
+    for k, (i, j, counts) in enumerate(groups):
+        te = j + 1 < n and words[j + 1].surface in {"て", "で"}
+        nxt = groups[k + 1] if k + 1 < len(groups) else None
+        if counts and te and nxt is not None and not nxt[2]:
+            continue  # inside the modifier that follows (日本を出て外国に住むとき)
+        if counts:
+            out.append((tagged[i][1], tagged[j][2]))
     return out
 
 
 def one_predicate(text: str) -> list[Problem]:
     out = []
-    for s, start in sentences(text):
+    for s, start in sentences(without_glosses(text)):
         preds = _predicates(s)
         if len(preds) > MAX_PREDICATES:
             shown = "、".join(s[a:b] for a, b in preds)
@@ -180,6 +207,9 @@ _LETTER = re.compile(
 
 
 def kanji_ratio(text: str) -> list[Problem]:
+    """Kanji over letters, glosses left out: 「在留カード（外国人の身分証明書）」 or 「住む所
+    （住所）」 keeps the hard word beside its explanation, as the guidelines ask."""
+    text = without_glosses(text)
     letters = len(_LETTER.findall(text))
     kanji = len(_KANJI.findall(text))
     if letters and kanji / letters > MAX_KANJI_RATIO:
@@ -238,9 +268,11 @@ _CLOCK = re.compile(
 
 
 def twelve_hour_time(text: str) -> list[Problem]:
-    """Clock times as 午前/午後 + 1–12時; 13時, 9:30 and a bare 9時 are problems, except the
-    end of a range whose start has one (午前10時から11時まで)."""
+    """Clock times as 午前/午後 (or 朝の, 昼の, 夜の) + 1–12時; 13時, 9:30 and a bare 9時 are
+    problems, except the end of a range whose start has one (午前10時から11時まで) and a
+    gloss in brackets (正午（昼の12時）)."""
     out = []
+    text = without_glosses(text)
     for m in _CLOCK.finditer(text):
         before = re.sub(r"\s", "", text[: m.start()])
         sentence = re.split(r"[。！？!?\n]", before)[-1]
@@ -248,7 +280,7 @@ def twelve_hour_time(text: str) -> list[Problem]:
         hour = re.match(r"[0-9０-９]+", m.group())
         if ":" in m.group() or "：" in m.group():
             detail = "write 午前/午後 + 時・分"
-        elif not before.endswith(("午前", "午後")) and not range_end:
+        elif not before.endswith(("午前", "午後", "昼の", "夜の", "朝の")) and not range_end:
             detail = "add 午前 or 午後"
         elif hour and int(hour.group()) > 12:
             detail = "use 1–12 with 午前/午後"
