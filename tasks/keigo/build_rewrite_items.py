@@ -1,9 +1,10 @@
 """Builds the keigo rewriting tasks from their source files.
 
-    .venv/bin/python tasks/keigo/build_rewrite_items.py
+    .venv/bin/python tasks/keigo/build_rewrite_items.py [correction|conversion]
 
 Each line of correction/source.jsonl and conversion/source.jsonl becomes a generation item
-(the model rewrites; references are the answers) and a multiple-choice item (the first
+(the model rewrites; references are the answers; the distractors, as `wrong`, are known wrong
+answers the metric rejects) and a multiple-choice item (the first
 reference among three distractors, gold positions cycled so they are balanced). Lines 1-120
 are test items, the rest few-shot examples. Every reference is checked with the keigo
 analyser first: no form-level error, and (conversion) every required type present.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from jpeval.metrics import keigo_ok
 from jpeval.text.keigo import analyze
 
 HERE = Path(__file__).parent
@@ -24,10 +26,9 @@ FIELDS = {"correction": ("situation", "sentence", "error"), "conversion": ("situ
 
 def check(task: str, row: dict) -> None:
     for ref in row["references"]:
-        a = analyze(ref)
-        missing = [t for t in row.get("required", []) if not getattr(a, t)]
-        if a.errors or missing:
-            raise SystemExit(f"{task} {row['id']}: reference {ref!r}: errors {a.errors}, missing {missing}")
+        if not keigo_ok(ref, row.get("required", [])):
+            a = analyze(ref)
+            raise SystemExit(f"{task} {row['id']}: reference {ref!r}: errors {a.errors}, or a required type missing {row.get('required')}")
     if len({*row["distractors"], row["references"][0]}) != 4:
         raise SystemExit(f"{task} {row['id']}: distractors must be 3 and differ from the reference")
 
@@ -42,7 +43,9 @@ def build(task: str) -> None:
     for i, row in enumerate(rows):
         check(task, row)
         keep = {k: row[k] for k in FIELDS[task]}
-        gen.append({"id": row["id"], **keep, "answer": row["references"], "rationale": row["rationale"]})
+        # the generation item keeps the distractors: known wrong answers its metric rejects
+        gen.append({"id": row["id"], **keep, "answer": row["references"], "wrong": row["distractors"],
+                    "rationale": row["rationale"]})
         choices = list(row["distractors"])
         gold = i % 4
         choices.insert(gold, row["references"][0])
@@ -53,5 +56,7 @@ def build(task: str) -> None:
 
 
 if __name__ == "__main__":
-    for name in FIELDS:
+    import sys
+
+    for name in sys.argv[1:] or FIELDS:  # one task: build_rewrite_items.py correction
         build(name)
