@@ -30,14 +30,14 @@ LABELS = "ABCDEFGHIJ"
 
 
 def agreement(task: Task, answers: list[dict]) -> tuple[int, int, list[str]]:
-    keys = {
-        str(it.fields["id"]): LABELS[int(it.fields[task.spec.answer])] for it in task.items
-    }
+    keys = {str(it.fields["id"]): LABELS[int(it.fields[task.spec.answer])] for it in task.items}
     given = {str(a["id"]): a["answer"] for a in answers}
     missing = sorted(set(keys) - set(given))
     if missing:
         raise SystemExit(f"{task.name}: no blind answer for {missing[:5]} ({len(missing)} in all)")
-    off = [f"{task.name} {i}: reviewer {given[i]}, key {k}" for i, k in keys.items() if given[i] != k]
+    off = [
+        f"{task.name} {i}: reviewer {given[i]}, key {k}" for i, k in keys.items() if given[i] != k
+    ]
     return len(keys) - len(off), len(keys), off
 
 

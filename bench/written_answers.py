@@ -9,8 +9,8 @@ correct keigo choices; other sentence splits and glosses) and three wrong ones (
 the style error left in or a new one made, the input copied or a plausible wrong value). Each is
 scored with the task's primary metric, as the runner scores a model's answer. The target: correct
 answers average >= 0.9 and wrong ones <= 0.3 on every task. Prints the table (and, with --show,
-every correct answer scored below 1 and every wrong one above 0) and writes
-bench/RESULTS-validity.md.
+every correct answer scored below 1 and every wrong one above 0); with the built-in answers it
+also writes bench/RESULTS-validity.md.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def load(path: Path) -> dict[str, list[dict]]:
 
 def run(path: Path) -> list[WrittenCheck]:
     found = discover_tasks()
-    return [check_written(Task.load(found[name]), rows) for name, rows in sorted(load(path).items())]
+    by_task = sorted(load(path).items())
+    return [check_written(Task.load(found[name]), rows) for name, rows in by_task]
 
 
 def table(checks: list[WrittenCheck]) -> str:
@@ -82,10 +83,11 @@ def main() -> None:
     print(text)
     if args.show:
         print("\n" + misses(checks))
+    if args.answers.resolve() != ANSWERS:
+        return  # bench/RESULTS-validity.md records the built-in answers only
     RESULTS.write_text(
         "# Generation metrics on independently written answers\n\n"
-        "`.venv/bin/python bench/written_answers.py` (answers: "
-        f"`{args.answers.relative_to(ROOT) if args.answers.is_relative_to(ROOT) else args.answers}`)."
+        "`.venv/bin/python bench/written_answers.py` (answers: `bench/validity/answers.jsonl`)."
         f" Target: correct >= {CORRECT_MIN}, wrong <= {WRONG_MAX}.\n\n"
         f"{text}\n\n## Answers scored the wrong way\n\n{misses(checks)}\n",
         encoding="utf-8",

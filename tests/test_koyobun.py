@@ -41,12 +41,16 @@ CASES = [  # rule, a sentence that breaks it (and the flagged text), one that do
     ),
     ("kagetsu", "有効期間は3ヶ月です。", "ヶ", "有効期間は3か月です。"),
     ("kagetsu", "市内2カ所に設置します。", "カ", "市内2か所に設置します。"),
-    ("long_vowel", "コンピュータを更新します。", "コンピュータ", "コンピューターを更新します。"),
-    ("long_vowel", "ユーザの登録", "ユーザ", "ユーザーの登録"),
-    ("arabic_numerals", "定員は３０人です。", "３０", "定員は30人です。"),
+    (
+        "arabic_numerals",
+        "定員は３０人、参加費は500円です。",
+        "３０",
+        "定員は30人、参加費は500円です。",
+    ),
     ("arabic_numerals", "三月十日に開催します。", "三月十日", "3月10日に開催します。"),
     ("digit_grouping", "手数料は12000円です。", "12000", "手数料は12,000円です。"),
     ("punctuation", "受付は午前9時からです．", "．", "受付は午前9時からです。"),
+    ("punctuation", "受付は、平日の午前9時から，午後5時までです。", "，", "受付は、平日です。"),
 ]
 
 
@@ -67,6 +71,11 @@ def test_rule(rule: str, bad: str, flagged: str, good: str) -> None:
         "電話番号は03-1234-5678です。",
         "事故が起きた所を確認します。",  # 所 can be a real place: left alone
         "申請書及び委任状並びに本人確認書類を提出してください。",
+        # forms 「公用文作成の考え方」(2022) allows: the long vowel mark left off by custom, one
+        # comma used throughout a horizontal text, full-width digits used throughout
+        "サーバの保守のため、コンピュータを停止します。",
+        "受付は，平日の午前9時から午後5時までです。",
+        "定員は３０人です。",
     ],
 )
 def test_no_false_alarm(text: str) -> None:
@@ -82,3 +91,29 @@ def test_koyobun_rewrite_metric() -> None:
     assert koyobun_rewrite(TextOutcome(refs[0], refs, fields)) == 1.0
     assert koyobun_rewrite(TextOutcome(source, refs, fields)) == 0.0
     assert koyobun_rewrite(TextOutcome("ただし、申請は3ヶ月以内に限ります。", refs, fields)) == 0.0
+
+
+def test_kana_conjunctions_are_allowed_for_residents() -> None:
+    from jpeval.text.koyobun import is_public
+
+    text = "申請書または委任状を出してください。"
+    assert [v.rule for v in check(text)] == ["kanji_conjunction"]
+    assert check(text, public=True) == []
+    assert is_public("市のお知らせ（横書き）") and not is_public("規則（横書き）")
+
+
+def test_koyobun_rewrite_accepts_the_allowed_forms() -> None:
+    from jpeval.metrics import TextOutcome, koyobun_rewrite
+
+    fields = {
+        "document": "市のお知らせ（横書き）",
+        "sentence": "但し、サーバーまたは端末を停止します。",
+    }
+    refs = ["ただし、サーバーまたは端末を停止します。"]
+    for ok in ("ただし、サーバ又は端末を停止します。", "ただし，サーバーまたは端末を停止します。"):
+        assert koyobun_rewrite(TextOutcome(ok, refs, fields)) == 1.0
+    for wrong in (
+        "但し、サーバーまたは端末を停止します。",
+        "ただし、サーバーまたは端末を休止します。",
+    ):
+        assert koyobun_rewrite(TextOutcome(wrong, refs, fields)) == 0.0

@@ -256,7 +256,13 @@ _KEIGO_AFTER = {
     "です",
     "だ",
 }
-_SAME_NOUN = {"本日": "今日", "明朝": "明日", "昨年": "去年", "本年": "今年"}
+_SAME_NOUN = {"本日": "今日", "昨年": "去年", "本年": "今年", "先程": "先"}
+_TWO_NOUNS = {
+    "明朝": ("明日", "朝"),
+    "今朝": ("今日", "朝"),
+    "昨夜": ("昨日", "夜"),
+    "食後": ("食事", "後"),
+}
 
 
 def _fact_nouns(text: str) -> set[str]:
@@ -265,11 +271,14 @@ def _fact_nouns(text: str) -> set[str]:
     inside an honorific form such as お帰りになる)."""
     from jpeval.text.segment import tagger
 
-    out = set()
+    out: set[str] = set()
     words = list(tagger()(normalize(text)))
     for i, w in enumerate(words):
         f = w.feature
-        lemma = (f.lemma or w.surface).split("-")[0]
+        lemma = w.surface if f.pos2 == "固有名詞" else (f.lemma or w.surface).split("-")[0]
+        if lemma in _TWO_NOUNS:
+            out.update(_TWO_NOUNS[lemma])
+            continue
         lemma = _SAME_NOUN.get(lemma, lemma)
         if f.pos1 != "名詞" or f.pos2 == "数詞" or lemma in _KEIGO_NOUNS:
             continue
@@ -284,11 +293,15 @@ def _fact_nouns(text: str) -> set[str]:
 
 def _keeps_facts(answer: str, references: Sequence[str], source: object) -> bool:
     """Whether the answer keeps the facts the rewrite must carry over: every noun that the
-    original sentence and a reference share (部長, 企画書, 明日), the same numbers, and the
-    polarity (an odd or even number of negations) of the original or of that reference. A
-    rewrite changes the keigo, not who did what, when, or whether."""
+    original sentence and a reference share (部長, 企画書, 明日), the same numbers and values
+    (1週間 is not 1か月), and the polarity (an odd or even number of negations) of the
+    original or of that reference. A rewrite changes the keigo, not who did what, when, or
+    whether."""
+    from jpeval.text.values import same, values
+
     have = _fact_nouns(answer)
     numbers = _kanji_numbers(answer)
+    stated = values(answer)
     negated = _negations(answer) % 2
     src = _fact_nouns(source) if isinstance(source, str) else None
     polarity = {_negations(source) % 2} if isinstance(source, str) else set()
@@ -299,6 +312,7 @@ def _keeps_facts(answer: str, references: Sequence[str], source: object) -> bool
         if (
             want <= have
             and _kanji_numbers(ref) <= numbers
+            and all(any(same(v, g) for g in stated) for v in values(ref))
             and negated in polarity | {_negations(ref) % 2}
         ):
             return True
@@ -316,15 +330,17 @@ def _kanji_numbers(text: str) -> set[float]:
 
 
 def _negations(text: str) -> int:
-    """How many negations ``text`` has (ない, ぬ as in ません, ず), not counting a negative
-    question that asks a favour (お伝えいただけないでしょうか, いただけませんか)."""
+    """How many verbs ``text`` negates (ない, ぬ as in ません, ず), not counting a negative
+    question that asks a favour (お伝えいただけないでしょうか, いただけませんか), 申し訳
+    ございません, or adjectives (お変わりない)."""
     from jpeval.text.segment import tagger
 
     words = list(tagger()(normalize(text)))
     return sum(
         (w.feature.lemma or "") in _NEGATION
-        and w.feature.pos1 in {"助動詞", "形容詞"}
+        and w.feature.pos1 == "助動詞"
         and not (i + 1 < len(words) and words[i + 1].surface in {"でしょう", "か", "です"})
+        and "申し訳" not in "".join(x.surface for x in words[max(0, i - 4) : i])
         for i, w in enumerate(words)
     )
 
@@ -376,15 +392,32 @@ _NEGATION = {"ない", "ぬ", "ず", "無い"}
 _AMOUNT = re.compile(r"[0-9][0-9,.]*(?:[万億][0-9,.]*)*")
 
 
-def _words(text: str) -> list[tuple[str, str]]:
-    """(surface, part of speech) of each morpheme of the normalised text, numbers taken out."""
+# spellings the 2022 document allows side by side in a text for residents
+_KANA_CONJ = {
+    "および": "及び",
+    "または": "又",
+    "ならびに": "並びに",
+    "もしくは": "若しくは",
+    "また": "又",
+}
+
+
+def _words(text: str, public: bool = False) -> list[tuple[str, str]]:
+    """(surface, part of speech) of each morpheme of the normalised text, numbers taken out, a
+    外来語's closing long vowel mark dropped (サーバー = サーバ) and, in a text for residents
+    (``public``), kana conjunctions spelled as kanji (または = 又は)."""
     from jpeval.text.segment import tagger
 
     out = []
     for w in tagger()(_AMOUNT.sub("#", normalize(text).replace(" ", ""))):
         f = w.feature
         pos = "内容" if (f.lemma or "").split("-")[0] in _NEGATION else f.pos1
-        out.append((w.surface, pos))
+        surface = w.surface
+        if re.fullmatch(r"[ァ-ヺー]{3,}", surface):
+            surface = surface.rstrip("ー")
+        if public and f.pos1 == "接続詞":
+            surface = _KANA_CONJ.get(surface, surface)
+        out.append((surface, pos))
     return out
 
 
@@ -395,14 +428,14 @@ def _amounts(text: str) -> list[float | None]:
     return [_number(m.replace(",", "")) for m in _AMOUNT.findall(normalize(text))]
 
 
-def _same_content(answer: str, reference: str) -> bool:
+def _same_content(answer: str, reference: str, public: bool = False) -> bool:
     """Whether ``answer`` says what ``reference`` does in the same words: they differ only in
     particles, auxiliaries other than negation, and punctuation (ため / ために), and their
     numbers are the same values however written (85,342 / 8万5,342). Spelling counts: 下さい is
     not ください."""
     import difflib
 
-    a, r = _words(answer), _words(reference)
+    a, r = _words(answer, public), _words(reference, public)
     sm = difflib.SequenceMatcher(None, [x[0] for x in a], [x[0] for x in r], autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op != "equal" and any(pos not in _FUNCTION_POS for _, pos in a[i1:i2] + r[j1:j2]):
@@ -411,18 +444,25 @@ def _same_content(answer: str, reference: str) -> bool:
 
 
 def koyobun_rewrite(o: TextOutcome) -> float:
-    """admin.koyobun_rewrite: 1 when no 公用文 rule violation is left (jpeval.text.koyobun), the
-    answer is not the original ``sentence``, and it says what a reference says in the same
-    words: particles, auxiliaries (not negation), punctuation and the writing of numbers may
-    differ, nothing else (the task asks to change only what the rules require; 停止 -> 休止
-    or 日曜日 -> 土曜日 is a change of content)."""
-    from jpeval.text.koyobun import check
+    """admin.koyobun_rewrite: 1 when no 公用文 rule violation is left (jpeval.text.koyobun; kana
+    conjunctions allowed when the item's ``document`` is for residents), the answer is not the
+    original ``sentence``, and it says what a reference says in the same words: particles,
+    auxiliaries (not negation), punctuation, the writing of numbers and the forms the 2022
+    document allows (サーバ, または in a notice) may differ, nothing else (the task asks to
+    change only what the rules require; 停止 -> 休止 or 日曜日 -> 土曜日 is a change of
+    content)."""
+    from jpeval.text.koyobun import check, is_public
 
     answer = o.prediction.split("\n", 1)[0].strip()
     source = o.fields.get("sentence")
-    if not answer or check(answer) or (isinstance(source, str) and answer == source.strip()):
+    public = is_public(str(o.fields.get("document", "")))
+    if (
+        not answer
+        or check(answer, public)
+        or (isinstance(source, str) and answer == source.strip())
+    ):
         return 0.0
-    return float(any(_same_content(answer, r) for r in o.references))
+    return float(any(_same_content(answer, r, public) for r in o.references))
 
 
 def yasashii_readability(o: TextOutcome) -> float:

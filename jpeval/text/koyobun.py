@@ -2,11 +2,14 @@
 returning the violations it finds, with a suggestion.
 
 Rules (ids as used by admin.koyobun_rewrite): kana_conjunction (ただし, かつ), kana_formal_noun
-(こと, とき, もの, ほか after a modifier), kanji_conjunction (及び, 並びに, 又は, 若しくは),
-kagetsu (3か月, 3か所), long_vowel (コンピューター), arabic_numerals (horizontal text),
-digit_grouping (12,000円), punctuation (。、 not ．，). The checks look at form only and
-assume horizontal text; formal nouns are found with fugashi (a 事・時・物・外・他 right after
-a verb, adjective, auxiliary or adnominal), and 所 is left alone (it is also a real place).
+(こと, とき, もの, ほか after a modifier), kanji_conjunction (及び, 並びに, 又は, 若しくは; not
+in texts for residents, where the 2022 document allows kana), kagetsu (3か月, 3か所),
+arabic_numerals (horizontal text; full-width digits only when mixed with half-width),
+digit_grouping (12,000円), punctuation (。 not ．; ， only when mixed with 、). Omitting the
+long vowel mark of a 外来語 (サーバ, コンピュータ) is not flagged: 「外来語の表記」(1991),
+which the 2022 document follows, allows it by custom. The checks look at form only and assume
+horizontal text; formal nouns are found with fugashi (a 事・時・物・外・他 right after a verb,
+adjective, auxiliary or adnominal), and 所 is left alone (it is also a real place).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from jpeval.text.segment import words_with_spans
 
-CHECKER_VERSION = "1"
+CHECKER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -44,35 +47,41 @@ kana_conjunction = _regex_rule(
 kagetsu = _regex_rule(
     "kagetsu", r"(?<=[0-9０-９一二三四五六七八九十])\s*[ヶケカヵ箇]\s*(?=[月所])", lambda m: "か"
 )
-_LONG = "|".join(
-    (
-        *("コンピュータ", "サーバ", "ユーザ", "プリンタ", "エレベータ", "スキャナ", "フォルダ"),
-        *("ブラウザ", "コントローラ", "モニタ", "ヒータ", "センサ", "メモリ", "カテゴリ"),
-    )
-)
-long_vowel = _regex_rule(
-    "long_vowel", rf"(?:{_LONG})(?![ー\u30a0-\u30ff])", lambda m: m.group() + "ー"
-)
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _KANJI_DATE = (
     r"[一二三四五六七八九十]+月[一二三四五六七八九十]+日"
     r"|(?<![数何])[二三四五六七八九十百千]+(?:人|円|件|回|歳|時|部|冊|枚|台|か所|か月|[ヶケカ]月)"
 )
-arabic_numerals = _regex_rule(
-    "arabic_numerals",
-    rf"[０-９]+|{_KANJI_DATE}",
-    lambda m: (
-        m.group().translate(_FULLWIDTH_DIGITS)
-        if m.group()[0] in "０１２３４５６７８９"
-        else "算用数字で書く"
-    ),
-)
+_kanji_numerals = _regex_rule("arabic_numerals", _KANJI_DATE, lambda m: "算用数字で書く")
+
+
+def arabic_numerals(text: str) -> list[Violation]:
+    """Kanji numerals for dates and counts; full-width digits only beside half-width ones (the
+    width is a matter of keeping one document consistent, not a rule)."""
+    out = _kanji_numerals(text)
+    if re.search(r"[0-9]", text):
+        out += [
+            Violation("arabic_numerals", m.span(), m.group().translate(_FULLWIDTH_DIGITS))
+            for m in re.finditer(r"[０-９]+", text)
+        ]
+    return out
+
+
 digit_grouping = _regex_rule(
     "digit_grouping",
     r"(?<![\d,，.\-])\d{5,}(?=[円人件名個枚台冊世帯部])",
     lambda m: f"{int(m.group()):,}",
 )
-punctuation = _regex_rule("punctuation", r"[．，]", lambda m: {"．": "。", "，": "、"}[m.group()])
+
+
+def punctuation(text: str) -> list[Violation]:
+    """「．」 as a full stop; 「，」 only where 「、」 is used too (horizontal writing may use
+    either comma, one per document)."""
+    out = [Violation("punctuation", m.span(), "。") for m in re.finditer("．", text)]
+    if "、" in text:
+        out += [Violation("punctuation", m.span(), "、") for m in re.finditer("，", text)]
+    return out
+
 
 _KANJI_CONJ = {"及び": "及び", "並びに": "並びに", "又": "又は", "若しくは": "若しくは"}
 _FORMAL = {"事": "こと", "時": "とき", "物": "もの", "外": "ほか", "他": "ほか"}
@@ -108,7 +117,6 @@ def _token_rules(text: str) -> list[Violation]:
 RULES: tuple[Callable[[str], list[Violation]], ...] = (
     kana_conjunction,
     kagetsu,
-    long_vowel,
     arabic_numerals,
     digit_grouping,
     punctuation,
@@ -116,6 +124,31 @@ RULES: tuple[Callable[[str], list[Violation]], ...] = (
 )
 
 
-def check(text: str) -> list[Violation]:
-    """Every violation in ``text``, in order of position."""
-    return sorted((v for rule in RULES for v in rule(text)), key=lambda v: v.span)
+def check(text: str, public: bool = False) -> list[Violation]:
+    """Every violation in ``text``, in order of position. ``public``: a text for residents
+    (a notice, a guide), where および・または・ならびに・もしくは may be written in kana."""
+    found = (v for rule in RULES for v in rule(text))
+    if public:
+        found = (v for v in found if v.rule != "kanji_conjunction")
+    return sorted(found, key=lambda v: v.span)
+
+
+# the kinds of document whose conjunctions follow 法令 (及び, 又は in kanji)
+FORMAL_DOCUMENTS = (
+    "規則",
+    "条例",
+    "要綱",
+    "告示",
+    "訓令",
+    "通知",
+    "事務連絡",
+    "条文",
+    "法令",
+    "規程",
+)
+
+
+def is_public(document: str) -> bool:
+    """Whether a document type (``市のお知らせ（横書き）``) is written for residents rather than
+    in the style of 法令 (規則, 条例, 要綱, 告示, 通知 ...)."""
+    return not any(kind in document for kind in FORMAL_DOCUMENTS)
