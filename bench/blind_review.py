@@ -54,7 +54,8 @@ def main() -> None:
     table = "\n".join(["| task | items | agreeing | agreement |", "|---|---:|---:|---:|", *rows])
     print(table)
     print("\n".join(off_all) or "no disagreement")
-    notes = RESULTS.read_text(encoding="utf-8").split(NOTES, 1)[1] if RESULTS.exists() else "\n"
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
     RESULTS.write_text(
         "# Blind review of the multiple-choice items\n\n"
         "`.venv/bin/python bench/blind_review.py` (answers in `bench/validity/review/`), against"

@@ -30,6 +30,7 @@ from jpeval.task import Task  # noqa: E402
 
 ANSWERS = ROOT / "bench/validity/answers.jsonl"
 RESULTS = ROOT / "bench/RESULTS-validity.md"
+NOTES = "<!-- notes: everything below this line is kept when the file is rewritten -->"
 CORRECT_MIN, WRONG_MAX = 0.9, 0.3
 
 
@@ -85,11 +86,13 @@ def main() -> None:
         print("\n" + misses(checks))
     if args.answers.resolve() != ANSWERS:
         return  # bench/RESULTS-validity.md records the built-in answers only
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    notes = old.split(NOTES, 1)[1] if NOTES in old else "\n"
     RESULTS.write_text(
         "# Generation metrics on independently written answers\n\n"
         "`.venv/bin/python bench/written_answers.py` (answers: `bench/validity/answers.jsonl`)."
         f" Target: correct >= {CORRECT_MIN}, wrong <= {WRONG_MAX}.\n\n"
-        f"{text}\n\n## Answers scored the wrong way\n\n{misses(checks)}\n",
+        f"{text}\n\n## Answers scored the wrong way\n\n{misses(checks)}\n\n{NOTES}{notes}",
         encoding="utf-8",
     )
 

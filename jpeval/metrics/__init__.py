@@ -119,7 +119,7 @@ def char_f1(o: TextOutcome) -> float:
     return max(_bag_f1(chars, list(normalize(r).replace(" ", ""))) for r in o.references)
 
 
-_COPULA = re.compile(r"(?:です|でした|となります|になります|だ)$")
+_COPULA = re.compile(r"(?:です|でした|となります|になります|に(?:あた|当た)(?:ります|る)|だ)$")
 _LEAD = re.compile(r"^(?:答え\s*[:：]?\s*|西暦\s*(?=[0-9]))?(?:満\s*(?=[0-9]))?")
 
 
@@ -128,23 +128,24 @@ def _bare(text: str) -> str:
     brackets dropped (「明治23年（1890年）8月5日」, 「令和（れいわ）」), and a restated question
     before the last は dropped (「明治33年は1900年です」 -> 「1900年」)."""
     s = re.sub(r"\([^()]*\)", "", normalize(text.split("\n", 1)[0]))
-    s = s.rsplit("は", 1)[-1]
+    s = s.rsplit("は", 1)[-1].strip().lstrip("、,")
     return _LEAD.sub("", _COPULA.sub("", s.strip()).rstrip()).strip()
 
 
 def date_match(o: TextOutcome) -> float:
     """Exact match of dates whatever their spelling (元年 = 1年, 全角, 2019/5/1 = 2019年5月1日),
     keeping the calendar: a 西暦 answer to a 和暦 question is wrong. Answers that are not dates
-    (ages, 年度) fall back to normalised exact match. A closing です, a leading 西暦 or 満 and
-    「答え：」 are not part of the answer."""
+    (ages, 年度) match when the answer is, or ends in, the reference's value (…の時点で満48歳で
+    す). A closing です or にあたります, a leading 西暦 or 満 and 「答え：」 are not part of the
+    answer."""
     from jpeval.text.wareki import canonical_date
 
     answer = _bare(o.prediction)
     pred = canonical_date(answer)
     for ref in o.references:
         want = canonical_date(ref)
-        if want is None and answer == _bare(ref):
-            return 1.0
+        if want is None and re.search(rf"(?:^|[^0-9]){re.escape(_bare(ref))}$", answer):
+            return 1.0  # the value, or a sentence ending in it (…の時点で満48歳です)
         if want is not None and pred == want:
             return 1.0
     return 0.0

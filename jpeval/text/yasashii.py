@@ -122,7 +122,8 @@ def _is_head(words: list[Any], i: int) -> bool:
 
 def _counts(words: list[Any], i: int, j: int) -> bool:
     """Whether words[i..j], a predicate group, is a predicate of the sentence, and not: a
-    condition of the one after it (〜たら, 〜ば, 〜と), one of a 〜たり list, a time (〜てから),
+    condition of the one after it (〜たら, 〜ば, 〜と) or a concession (〜ても), a purpose
+    (〜には), one of a 〜たり list, a time (〜てから),
     できるだけ; a modifier of the noun after it (決まった日, 新しいお店, とまるのは); an adverb
     (長く住む);
     a verb's noun form (いそぎの書類, あずかりをする); or a bare copula で (ことで、), which is
@@ -138,6 +139,8 @@ def _counts(words: list[Any], i: int, j: int) -> bool:
     after = [w.surface for w in words[j + 1 : j + 3]]
     if after[:1] in (["たり"], ["だり"]) or after == ["て", "から"]:
         return False  # one of a list (食べたり飲んだりしない), or a time (引っ越してから14日)
+    if after in (["て", "も"], ["で", "も"], ["に", "は"]):
+        return False  # a concession (なくても大丈夫) or a purpose (もらうには、…が必要)
     if first.lemma == "出来る" and after[:1] == ["だけ"]:
         return False  # できるだけ: an adverb
     if form.startswith("連体形") and (
@@ -189,9 +192,15 @@ def _predicates(sentence: str) -> list[tuple[int, int]]:
     return out
 
 
+_QUOTE = re.compile(r"「[^「」]*」")
+
+
 def one_predicate(text: str) -> list[Problem]:
+    """At most one predicate per sentence; a gloss in brackets and words quoted in 「」 (本人が
+    「この人に頼みます」と書いた紙) are not the sentence's own predicates."""
     out = []
-    for s, start in sentences(without_glosses(text)):
+    text = _QUOTE.sub(lambda m: "「" + "X" * (len(m.group()) - 2) + "」", without_glosses(text))
+    for s, start in sentences(text):
         preds = _predicates(s)
         if len(preds) > MAX_PREDICATES:
             shown = "、".join(s[a:b] for a, b in preds)
