@@ -20,11 +20,6 @@ OWN = sorted(OWN_TASKS)
 MC = [n for n in OWN if OWN_TASKS[n].spec.kind == "multiple_choice"]
 
 
-# Tasks whose items still hold a shortcut that beats chance; each leaves this list when it is
-# rebuilt (the xfail is strict: a task that passes must be taken off).
-AWAITING_REBUILD = {"admin.koyobun_rewrite_mc"}
-
-
 @pytest.fixture
 def tasks() -> dict[str, Task]:
     return OWN_TASKS
@@ -38,15 +33,7 @@ def test_items_are_unique_and_explained(tasks: dict[str, Task], name: str) -> No
     assert all(i.fields["rationale"].strip() for i in task.items)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="awaiting rebuild"))
-        if n in AWAITING_REBUILD
-        else n
-        for n in OWN
-    ],
-)
+@pytest.mark.parametrize("name", OWN)
 def test_no_shortcut_beats_chance(tasks: dict[str, Task], name: str) -> None:
     """`jpeval validate --artifacts --strict`: every no-knowledge baseline within chance ± 0.10
     (multiple choice), and nothing for an empty answer or a copy of the input (generation)."""

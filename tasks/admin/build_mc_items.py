@@ -46,7 +46,8 @@ PROMPT_FIELDS = {"koyobun_rewrite": ("document", "sentence"), "notice_qa": ("not
 
 
 # 2022 document rules the checker does not see: words written in kana in 公用文 (補助動詞,
-# 形式名詞, 助動詞・助詞), characters or readings outside the 常用漢字表, and 「．」 as a full stop.
+# 形式名詞, 助動詞・助詞), characters or readings outside the 常用漢字表, 「．」 as a full stop, and
+# 送り仮名 that follow a 許容 of 「送り仮名の付け方」 where 公用文 writes the 本則 (行なう -> 行う).
 WRONG_SPELLINGS = {
     "補助動詞「ください」は仮名": r"下さい",
     "「できる」は仮名": r"出来",
@@ -70,6 +71,7 @@ WRONG_SPELLINGS = {
     r"[一二三四五六七八九十]*)(?:年|月|日|人|円|件|回|歳|時|分|部|冊|枚|台|世帯)",
     "3桁ごとの区切りの誤り": r"\d{4,},\d|\d,(?:\d{1,2}|\d{4,})(?!\d)",
     "「ヶ・カ・ケ」でなく「か」": r"\d[ヶカケ][月所]",
+    "送り仮名は本則（許容の「行なう」でなく「行う」）": r"行な[わいうえおっ]",
 }
 ALLOWED_FORMS = {  # rule -> the hits that are allowed forms (the 2022 document allows them)
     "long_vowel": r".*",
