@@ -43,7 +43,7 @@ _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
 
 
-def _number(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
     """``15000``, ``1.5万``, ``1万5千``, ``1万5000``, ``三万`` -> the number; None if not one."""
     total, section, digits = 0.0, 0.0, ""
     for ch in text:
@@ -102,7 +102,7 @@ _KNUM = r"[0-9〇一二三四五六七八九十百千万][0-9.〇一二三四五
 _PHONE = re.compile(r"(?<![0-9])(?:0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}|0[0-9]{9,10})(?![0-9])")
 _DATE = re.compile(
     rf"(?:(?P<era>{ERA})(?P<ey>[0-9]+|元)年|(?P<y>[0-9]{{4}})年)?\s*"
-    rf"(?P<m>[0-9]{{1,2}})月\s*(?:(?P<d>[0-9]{{1,2}})日|(?P<p>上旬|中旬|下旬|末))"
+    rf"(?P<m>[0-9]{{1,2}})月\s*(?:(?P<d>[0-9]{{1,2}})日|(?P<p>{'|'.join(PERIODS)}))"
     rf"(?:\s*\(?(?P<w>[{WEEKDAYS}])(?:曜日?)?\)?)?"
 )
 _SLASH_DATE = re.compile(
@@ -202,7 +202,7 @@ def _times(s: str) -> list[Value]:
 def _yen(s: str) -> list[Value]:
     out = []
     for m in _YEN.finditer(s):
-        n = _number(m["n"])
+        n = parse_number(m["n"])
         if n is not None:
             out.append(Value("yen", (n,), m.span()))
     return out + [Value("yen", (0.0,), m.span()) for m in _FREE.finditer(s)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jpeval.metrics import keigo_ok
+from jpeval.metrics.rewrite import keigo_ok
 from jpeval.text.keigo import analyze
 
 HERE = Path(__file__).parent
