@@ -123,9 +123,8 @@ def _is_head(words: list[Any], i: int) -> bool:
 def _counts(words: list[Any], i: int, j: int) -> bool:
     """Whether words[i..j], a predicate group, is a predicate of the sentence, and not: a
     condition of the one after it (〜たら, 〜ば, 〜と) or a concession (〜ても), a purpose
-    (〜には), one of a 〜たり list, a time (〜てから),
-    できるだけ; a modifier of the noun after it (決まった日, 新しいお店, とまるのは); an adverb
-    (長く住む);
+    (〜には), one of a 〜たり list, a time (〜てから), できるだけ; a modifier of the noun after
+    it (決まった日, 新しいお店, とまるのは); an adverb (長く住む);
     a verb's noun form (いそぎの書類, あずかりをする); or a bare copula で (ことで、), which is
     also the particle."""
     first, last = words[i].feature, words[j].feature
